@@ -1,0 +1,9 @@
+"""codekin: semantic code search over a repository, from editors, agents, a CLI and Python."""
+
+from codekin.hit import Hit
+from codekin.index.indexer import IndexProgress, IndexStats
+from codekin.settings import Settings
+from codekin.workspace import IndexStatus, Workspace
+
+__version__ = "0.1.0"
+__all__ = ["Hit", "IndexProgress", "IndexStats", "IndexStatus", "Settings", "Workspace", "__version__"]

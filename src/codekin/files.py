@@ -1,0 +1,197 @@
+"""What is indexable: a git-aware walk with ignore files, size/binary/minified limits and a
+secret-file denylist."""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pathspec
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SKIP_DIRS = frozenset(
+    {
+        ".git", ".hg", ".svn", ".codekin", "node_modules", "dist", "build", "target", ".venv", "venv",
+        "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".tox", ".nox", ".idea",
+        ".gradle", ".next", ".nuxt", "bower_components", "vendor", ".eggs", "site-packages",
+    }
+)
+SECRET_PATTERNS = (
+    ".env", ".env.*", "*.pem", "*.key", "*.p12", "*.pfx", "*.keystore", "*.jks", "id_rsa*", "id_dsa*",
+    "id_ecdsa*", "id_ed25519*", "credentials", "credentials.*", ".netrc", ".npmrc", ".pypirc",
+    "*.kdbx", "secrets.*", ".htpasswd",
+)
+IGNORE_FILES = (".gitignore", ".ignore", ".codekinignore")
+# Never worth indexing whatever their size: archives, images, compiled objects, lock files.
+SKIP_SUFFIXES = frozenset(
+    {
+        ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".ico", ".webp", ".pdf", ".zip", ".gz", ".tgz", ".bz2",
+        ".xz", ".7z", ".jar", ".war", ".class", ".o", ".a", ".so", ".dylib", ".dll", ".exe", ".pyc",
+        ".whl", ".woff", ".woff2", ".ttf", ".otf", ".mp3", ".mp4", ".mov", ".wav", ".db", ".sqlite",
+        ".lock", ".map", ".min.js", ".min.css", ".svg", ".npy", ".pt", ".bin", ".safetensors",
+    }
+)
+MINIFIED_LINE_BYTES = 1000  # average line length above this (on files with few lines) = minified
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    rel: str  # repository-relative, "/" separators
+    abs: Path
+    size: int
+    mtime_ns: int
+
+
+class SkipFile(Exception):
+    """A file that must not be indexed; ``str(exc)`` is the reason, logged by the caller."""
+
+
+def _spec(lines: list[str]) -> pathspec.PathSpec:
+    return pathspec.GitIgnoreSpec.from_lines(lines)
+
+
+class FileFilter:
+    """Decides which paths are indexable under one root (ignore files are read lazily per dir)."""
+
+    def __init__(
+        self,
+        root: Path,
+        include: list[str] | None = None,
+        exclude: list[str] | None = None,
+        secret_patterns: list[str] | None = None,
+        max_file_bytes: int = 1_000_000,
+    ) -> None:
+        self.root = root
+        self.max_file_bytes = max_file_bytes
+        self._include = _spec(include) if include else None
+        self._exclude = _spec(exclude or [])
+        self._secrets = _spec([*SECRET_PATTERNS, *(secret_patterns or [])])
+        self._dir_specs: dict[str, pathspec.PathSpec | None] = {}
+
+    def _spec_for_dir(self, rel_dir: str) -> pathspec.PathSpec | None:
+        if rel_dir not in self._dir_specs:
+            lines: list[str] = []
+            base = self.root / rel_dir if rel_dir else self.root
+            for name in IGNORE_FILES:
+                try:
+                    lines += (base / name).read_text(encoding="utf-8", errors="replace").splitlines()
+                except OSError:
+                    continue
+            self._dir_specs[rel_dir] = _spec(lines) if lines else None
+        return self._dir_specs[rel_dir]
+
+    def forget_ignore_files(self) -> None:
+        """Drop cached ignore rules (call when an ignore file changed)."""
+        self._dir_specs.clear()
+
+    def is_ignored(self, rel: str, is_dir: bool = False) -> bool:
+        """Apply default skips, ignore files of every ancestor dir, excludes and secrets."""
+        parts = rel.split("/")
+        if any(p in DEFAULT_SKIP_DIRS for p in (parts if is_dir else parts[:-1])):
+            return True
+        probe = rel + "/" if is_dir else rel
+        if self._exclude.match_file(probe):
+            return True
+        for depth in range(len(parts)):
+            spec = self._spec_for_dir("/".join(parts[:depth]))
+            if spec is not None and spec.match_file("/".join(parts[depth:]) + ("/" if is_dir else "")):
+                return True
+        if is_dir:
+            return False
+        if self._secrets.match_file(parts[-1]):
+            return True
+        lower = parts[-1].lower()
+        if any(lower.endswith(s) for s in SKIP_SUFFIXES):
+            return True
+        return self._include is not None and not self._include.match_file(rel)
+
+    def walk(self, on_skip: Callable[[str, str], None] | None = None) -> Iterator[FileEntry]:
+        """Yield indexable regular files under the root in a stable order.
+
+        Symlinked directories are not followed (no loops); symlinked files are followed only when
+        they resolve inside the root. Unreadable directories and vanished entries are skipped.
+        """
+        skip = on_skip or (lambda rel, why: log.info("skip %s: %s", rel, why))
+        stack = [""]
+        while stack:
+            rel_dir = stack.pop()
+            try:
+                with os.scandir(self.root / rel_dir if rel_dir else self.root) as it:
+                    entries = sorted(it, key=lambda e: e.name)
+            except OSError as exc:
+                skip(rel_dir or ".", f"cannot list directory: {exc.strerror or exc}")
+                continue
+            subdirs: list[str] = []
+            for entry in entries:
+                rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        if not self.is_ignored(rel, is_dir=True):
+                            subdirs.append(rel)
+                        continue
+                    if self.is_ignored(rel):
+                        continue
+                    found = self.stat_file(rel)
+                except SkipFile as why:
+                    skip(rel, str(why))
+                    continue
+                except OSError as exc:
+                    skip(rel, f"cannot stat: {exc.strerror or exc}")
+                    continue
+                if found is not None:
+                    yield found
+            stack.extend(reversed(subdirs))
+
+    def stat_file(self, rel: str) -> FileEntry | None:
+        """The entry for ``rel`` if it is a regular indexable file; None if not a file;
+        raises SkipFile with the reason when it must be skipped."""
+        path = self.root / rel
+        st = path.lstat()
+        if stat.S_ISLNK(st.st_mode):
+            target = path.resolve()
+            if not target.is_relative_to(self.root.resolve()):
+                raise SkipFile("symlink points outside the repository")
+            st = path.stat()
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        if st.st_size > self.max_file_bytes:
+            raise SkipFile(f"larger than max_file_bytes ({st.st_size} > {self.max_file_bytes})")
+        return FileEntry(rel, path, st.st_size, st.st_mtime_ns)
+
+
+def read_source(entry: FileEntry) -> bytes:
+    """Read a file's bytes; raise SkipFile for unreadable, binary or minified content."""
+    try:
+        with open(entry.abs, "rb") as fh:
+            data = fh.read(entry.size + 1)
+    except FileNotFoundError as exc:
+        raise SkipFile("file vanished") from exc
+    except OSError as exc:
+        raise SkipFile(f"cannot read: {exc.strerror or exc}") from exc
+    if b"\x00" in data[:8192]:
+        raise SkipFile("binary content")
+    if looks_minified(data):
+        raise SkipFile("minified or generated (very long lines)")
+    return data
+
+
+def looks_minified(data: bytes) -> bool:
+    if len(data) < 4 * MINIFIED_LINE_BYTES:
+        return False
+    lines = data.count(b"\n") + 1
+    return len(data) / lines > MINIFIED_LINE_BYTES
+
+
+def rel_path(root: Path, path: str | Path) -> str | None:
+    """``path`` relative to ``root`` with "/" separators, or None when outside it."""
+    absolute = os.path.abspath(root / path)
+    try:
+        rel = Path(absolute).relative_to(os.path.abspath(root)).as_posix()
+    except ValueError:
+        return None
+    return None if rel == "." else rel

@@ -1,0 +1,267 @@
+"""Brings an index up to date with the files on disk (or given texts), re-embedding only chunks
+whose encoder input is new. Work is committed file by file in batches, so an interrupted run
+keeps what it finished and the next run resumes from there."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from codekin.embeddings.base import Encoder
+from codekin.files import FileEntry, FileFilter, SkipFile, read_source
+from codekin.index.code_index import CodeIndex
+from codekin.index.store import FileRow, PendingFile
+from codekin.parsers import chunk_file, detect_language
+from codekin.parsers.model import Chunk
+
+log = logging.getLogger(__name__)
+
+BATCH_CHUNKS = 128  # chunks embedded and committed together
+SAVE_EVERY_S = 30.0  # vector file checkpoint interval during long runs
+MAX_SKIPS_KEPT = 200
+
+
+def encoder_input(chunk: Chunk) -> str:
+    """The text the encoder sees: a short context prefix, then the real source."""
+    header = f"{chunk.kind} {chunk.qualified_name}".strip() if chunk.symbol else chunk.kind
+    return f"{chunk.path}\n{header}\n{chunk.text}"
+
+
+def embed_key(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+@dataclass
+class IndexProgress:
+    phase: str  # scanning | indexing | saving | done
+    files_total: int = 0
+    files_done: int = 0
+    chunks_done: int = 0
+    embedded: int = 0
+    skipped: int = 0
+    elapsed: float = 0.0
+
+
+@dataclass
+class IndexStats:
+    files_total: int = 0
+    chunks_total: int = 0
+    files_indexed: int = 0
+    files_unchanged: int = 0
+    files_removed: int = 0
+    files_skipped: int = 0
+    chunks_added: int = 0
+    chunks_removed: int = 0
+    embedded: int = 0
+    elapsed: float = 0.0
+    cancelled: bool = False
+    rebuilt_reason: str | None = None
+    skipped: dict[str, str] = field(default_factory=dict)  # path -> reason (first MAX_SKIPS_KEPT)
+
+
+ProgressCallback = Callable[[IndexProgress], None]
+
+
+class Indexer:
+    def __init__(
+        self,
+        index: CodeIndex,
+        file_filter: FileFilter,
+        encoder: Encoder,
+        *,
+        max_chunk_bytes: int = 4000,
+    ) -> None:
+        self.index = index
+        self.filter = file_filter
+        self.encoder = encoder
+        self.max_chunk_bytes = max_chunk_bytes
+
+    # --- public -----------------------------------------------------------------------------
+    def update_all(
+        self, progress: ProgressCallback | None = None, cancel: threading.Event | None = None
+    ) -> IndexStats:
+        """Walk the whole tree: index new/changed files, drop deleted ones."""
+        run = _Run(self, progress, cancel)
+        run.report("scanning")
+        entries = list(self.filter.walk(on_skip=run.skip))
+        known = self.index.store.file_rows()
+        present = {e.rel for e in entries}
+        run.remove([p for p in known if p not in present])
+        run.process(entries, known)
+        return run.finish()
+
+    def update_paths(
+        self,
+        rels: Iterable[str],
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+        overlays: dict[str, str] | None = None,
+    ) -> IndexStats:
+        """Re-check just these paths (created, changed, deleted or renamed); ``overlays`` maps a
+        path to unsaved editor text that replaces the file's content."""
+        run = _Run(self, progress, cancel)
+        overlays = overlays or {}
+        known = self.index.store.file_rows()
+        entries: list[FileEntry] = []
+        gone: list[str] = []
+        for rel in dict.fromkeys(rels):
+            if rel in overlays:
+                continue
+            try:
+                entry = None if self.filter.is_ignored(rel) else self.filter.stat_file(rel)
+            except SkipFile as why:
+                run.skip(rel, str(why))
+                entry = None
+            except OSError:
+                entry = None
+            if entry is None:
+                gone.append(rel)
+            else:
+                entries.append(entry)
+        run.remove([p for p in gone if p in known] + _children_of_dirs(gone, known))
+        run.process(entries, known)
+        for rel, text in overlays.items():
+            run.add_text(rel, text.encode("utf-8", "surrogatepass"))
+        run.flush()
+        return run.finish()
+
+
+def _children_of_dirs(gone: list[str], known: dict[str, FileRow]) -> list[str]:
+    """Files under vanished directories (a deleted or renamed folder arrives as one event)."""
+    prefixes = tuple(g.rstrip("/") + "/" for g in gone)
+    return [p for p in known if prefixes and p.startswith(prefixes)]
+
+
+class _Run:
+    """State of one indexing run (progress, pending batch, statistics)."""
+
+    def __init__(self, indexer: Indexer, progress: ProgressCallback | None, cancel: threading.Event | None):
+        self.ix = indexer
+        self.index = indexer.index
+        self.progress_cb = progress
+        self.cancel = cancel
+        self.stats = IndexStats(rebuilt_reason=indexer.index.rebuilt_reason)
+        self.progress = IndexProgress("scanning")
+        self.started = time.monotonic()
+        self.last_save = self.started
+        self.pending: list[PendingFile] = []
+        self.pending_chunks = 0
+        self.index.vectors()  # sync vectors with the store before changing either
+
+    def report(self, phase: str | None = None) -> None:
+        if phase:
+            self.progress.phase = phase
+        self.progress.elapsed = time.monotonic() - self.started
+        if self.progress_cb:
+            self.progress_cb(self.progress)
+
+    def skip(self, rel: str, reason: str) -> None:
+        log.info("skip %s: %s", rel, reason)
+        self.stats.files_skipped += 1
+        self.progress.skipped += 1
+        if len(self.stats.skipped) < MAX_SKIPS_KEPT:
+            self.stats.skipped[rel] = reason
+
+    def cancelled(self) -> bool:
+        return self.cancel is not None and self.cancel.is_set()
+
+    def remove(self, paths: list[str]) -> None:
+        if not paths:
+            return
+        removed = self.index.store.remove_files(paths)
+        self.index.apply(removed, [], np.zeros((0, self.index.manifest.dim), dtype=np.float32))
+        self.stats.files_removed += len(paths)
+        self.stats.chunks_removed += len(removed)
+
+    def process(self, entries: list[FileEntry], known: dict[str, FileRow]) -> None:
+        self.progress.files_total += len(entries)
+        self.report("indexing")
+        for entry in entries:
+            if self.cancelled():
+                self.stats.cancelled = True
+                break
+            self.progress.files_done += 1
+            row = known.get(entry.rel)
+            if row is not None and row.size == entry.size and row.mtime_ns == entry.mtime_ns:
+                self.stats.files_unchanged += 1
+                continue
+            try:
+                data = read_source(entry)
+            except SkipFile as why:
+                self.skip(entry.rel, str(why))
+                if row is not None:  # it was indexed before; it is not indexable any more
+                    self.remove([entry.rel])
+                continue
+            digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+            if row is not None and row.hash == digest:
+                self.index.store.touch_file(entry.rel, entry.size, entry.mtime_ns)
+                self.stats.files_unchanged += 1
+                continue
+            self.add_bytes(entry.rel, data, entry.size, entry.mtime_ns, digest)
+            if self.progress.files_done % 50 == 0:
+                self.report()
+        self.flush()
+
+    def add_text(self, rel: str, data: bytes) -> None:
+        """Index in-editor text for ``rel``; stat -1 makes the next disk check re-read the file."""
+        self.add_bytes(rel, data, -1, -1, hashlib.blake2b(data, digest_size=16).hexdigest())
+
+    def add_bytes(self, rel: str, data: bytes, size: int, mtime_ns: int, digest: str) -> None:
+        language = detect_language(rel, data[:256])
+        try:
+            chunks = chunk_file(rel, data, language, max_chunk_bytes=self.ix.max_chunk_bytes)
+        except Exception as exc:  # a parser bug must not stop the run: fall back to skipping
+            log.exception("chunking %s failed", rel)
+            self.skip(rel, f"chunking failed: {exc}")
+            return
+        lang = chunks[0].language if chunks else (language or "text")
+        keyed = [(c, embed_key(encoder_input(c))) for c in chunks]
+        self.pending.append(PendingFile(FileRow(rel, size, mtime_ns, digest, lang, len(chunks)), keyed))
+        self.pending_chunks += len(chunks)
+        self.stats.files_indexed += 1
+        if self.pending_chunks >= BATCH_CHUNKS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        batch, self.pending, self.pending_chunks = self.pending, [], 0
+        keys = {key: chunk for pf in batch for chunk, key in pf.chunks}
+        known = self.index.store.known_embed_keys(keys)
+        new_keys = [k for k in keys if k not in known]
+        vectors: dict[str, np.ndarray] = {}
+        if new_keys:
+            rows = self.ix.encoder.embed_documents([encoder_input(keys[k]) for k in new_keys])
+            vectors = dict(zip(new_keys, rows, strict=True))
+            self.stats.embedded += len(new_keys)
+            self.progress.embedded += len(new_keys)
+        removed, added = self.index.store.commit_files(batch, vectors)
+        added_ids, added_rows = self.index.store.vectors_for_ids([cid for cid, _ in added])
+        self.index.apply(removed, added_ids, added_rows)
+        self.stats.chunks_added += len(added)
+        self.stats.chunks_removed += len(removed)
+        self.progress.chunks_done += len(added)
+        self.report()
+        if time.monotonic() - self.last_save > SAVE_EVERY_S:
+            self.save()
+
+    def save(self) -> None:
+        self.report("saving")
+        self.index.save_vectors()
+        self.last_save = time.monotonic()
+
+    def finish(self) -> IndexStats:
+        self.flush()
+        if self.stats.chunks_added or self.stats.chunks_removed or not self.index.vectors_path.exists():
+            self.index.store.drop_unused_vectors()
+            self.save()
+        self.stats.files_total, self.stats.chunks_total = self.index.store.counts()
+        self.stats.elapsed = time.monotonic() - self.started
+        self.report("done")
+        return self.stats

@@ -1,0 +1,111 @@
+"""Query -> ranked chunks: dense (usearch) and lexical (FTS5 BM25) retrieval fused by
+reciprocal rank, with language and path filters."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pathspec
+
+from codekin.embeddings.base import Encoder, Vectors
+from codekin.hit import Hit
+from codekin.index.code_index import CodeIndex
+from codekin.parsers.model import Chunk
+
+RRF_K = 60  # reciprocal-rank-fusion constant
+CANDIDATES = 100  # per retriever, before fusion
+
+
+@dataclass(frozen=True)
+class Filters:
+    languages: tuple[str, ...] = ()
+    paths: tuple[str, ...] = ()  # gitignore-style globs; a chunk must match one
+
+    def path_spec(self) -> pathspec.PathSpec | None:
+        return pathspec.GitIgnoreSpec.from_lines(self.paths) if self.paths else None
+
+    def __bool__(self) -> bool:
+        return bool(self.languages or self.paths)
+
+
+def rrf_fuse(rankings: Sequence[Sequence[int]], weights: Sequence[float] | None = None) -> list[int]:
+    """Reciprocal rank fusion of id lists (best first) into one list, best first."""
+    scores: dict[int, float] = {}
+    for i, ranking in enumerate(rankings):
+        w = weights[i] if weights else 1.0
+        for rank, cid in enumerate(ranking):
+            scores[cid] = scores.get(cid, 0.0) + w / (RRF_K + rank + 1)
+    return sorted(scores, key=lambda c: -scores[c])
+
+
+class Searcher:
+    def __init__(self, index: CodeIndex, encoder: Encoder, hybrid: bool = True) -> None:
+        self.index = index
+        self.encoder = encoder
+        self.hybrid = hybrid
+
+    def search(self, query: str, k: int = 10, filters: Filters = Filters()) -> list[Hit]:
+        qvec = self.encoder.embed_queries([query])[0]
+        dense = [cid for cid, _ in self._dense(qvec, filters, max(CANDIDATES, k))]
+        if not self.hybrid:
+            return self._hits(dense[:k], qvec)
+        lexical = self.index.store.lexical_search(query, max(CANDIDATES, k) * 2, filters.languages)
+        lexical_ids = self._keep_paths([cid for cid, _ in lexical], filters)
+        return self._hits(rrf_fuse([dense, lexical_ids])[:k], qvec)
+
+    def similar_to_vector(
+        self, qvec: Vectors, k: int = 10, filters: Filters = Filters(), exclude: set[int] | None = None,
+        exclude_hash: str | None = None,
+    ) -> list[Hit]:
+        exclude = exclude or set()
+        found = self._dense(qvec, filters, k + len(exclude) + 20)
+        ids = [cid for cid, _ in found if cid not in exclude]
+        hits = self._hits(ids, qvec)
+        if exclude_hash:
+            chunks = self.index.store.chunks_by_ids([h.chunk_id for h in hits])
+            hits = [h for h in hits if chunks[h.chunk_id].content_hash != exclude_hash]
+        return hits[:k]
+
+    # --- pieces -----------------------------------------------------------------------------
+    def _dense(self, qvec: Vectors, filters: Filters, count: int) -> list[tuple[int, float]]:
+        if not filters:
+            return self.index.vectors().search(qvec, count)
+        # Filtered: exact scoring over the chunks that pass (no recall lost to the filter).
+        ids = self._keep_paths(self.index.store.chunk_ids(filters.languages or None), filters)
+        found, rows = self.index.store.vectors_for_ids(ids)
+        if not found:
+            return []
+        scores = rows @ qvec
+        top = np.argsort(-scores)[:count]
+        return [(found[i], float(scores[i])) for i in top]
+
+    def _keep_paths(self, ids: list[int], filters: Filters) -> list[int]:
+        spec = filters.path_spec()
+        if spec is None or not ids:
+            return ids
+        chunks = self.index.store.chunks_by_ids(ids)
+        return [cid for cid in ids if cid in chunks and spec.match_file(chunks[cid].path)]
+
+    def _hits(self, ids: list[int], qvec: Vectors) -> list[Hit]:
+        chunks = self.index.store.chunks_by_ids(ids)
+        found, rows = self.index.store.vectors_for_ids(ids)
+        cosine = dict(zip(found, (rows @ qvec).tolist(), strict=True)) if found else {}
+        return [to_hit(cid, chunks[cid], cosine.get(cid, 0.0)) for cid in ids if cid in chunks]
+
+
+def to_hit(cid: int, chunk: Chunk, score: float) -> Hit:
+    return Hit(
+        path=chunk.path,
+        start_line=chunk.start_line + 1,
+        end_line=chunk.end_line + 1,
+        symbol=chunk.qualified_name,
+        kind=chunk.kind,
+        language=chunk.language,
+        score=round(float(score), 4),
+        text=chunk.text,
+        start_col=chunk.start_col,
+        end_col=chunk.end_col,
+        chunk_id=cid,
+    )

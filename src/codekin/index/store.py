@@ -1,0 +1,320 @@
+"""SQLite metadata store: files, chunks (row id = vector key), embeddings by input hash, and an
+FTS5 table for lexical search. SQLite is the source of truth: every file's new chunks and their
+embeddings commit in one transaction, so a killed run loses nothing already committed."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from codekin.embeddings.base import Vectors
+from codekin.index.lexical import code_tokens, fts_query
+from codekin.parsers.model import Chunk
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, hash TEXT NOT NULL,
+    language TEXT NOT NULL, chunks INTEGER NOT NULL, indexed_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, path TEXT NOT NULL, language TEXT NOT NULL,
+    kind TEXT NOT NULL, symbol TEXT NOT NULL, container TEXT NOT NULL,
+    start_byte INTEGER NOT NULL, end_byte INTEGER NOT NULL, start_line INTEGER NOT NULL,
+    end_line INTEGER NOT NULL, start_col INTEGER NOT NULL, end_col INTEGER NOT NULL,
+    text TEXT NOT NULL, content_hash TEXT NOT NULL, embed_key TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_path ON chunks(path);
+CREATE INDEX IF NOT EXISTS chunks_embed_key ON chunks(embed_key);
+CREATE TABLE IF NOT EXISTS vectors (embed_key TEXT PRIMARY KEY, vector BLOB NOT NULL);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(symbol, path, body);
+"""
+# BM25 column weights for (symbol, path, body).
+FTS_WEIGHTS = (4.0, 2.0, 1.0)
+_CHUNK_COLUMNS = (
+    "id, path, language, kind, symbol, container, start_byte, end_byte, start_line, end_line, "
+    "start_col, end_col, text, content_hash"
+)
+
+
+@dataclass(frozen=True)
+class FileRow:
+    path: str
+    size: int
+    mtime_ns: int
+    hash: str
+    language: str
+    chunks: int
+
+
+@dataclass(frozen=True)
+class PendingFile:
+    """A file's new state, ready to replace its old chunks in one transaction."""
+
+    row: FileRow
+    chunks: list[tuple[Chunk, str]]  # (chunk, embed_key)
+
+
+class CorruptIndex(Exception):
+    """The SQLite database cannot be read."""
+
+
+def _chunk_from_row(row: Sequence[object]) -> tuple[int, Chunk]:
+    (cid, path, language, kind, symbol, container, sb, eb, sl, el, sc, ec, text, chash) = row
+    chunk = Chunk(
+        str(path), str(language), str(kind), str(symbol), str(container), int(sb), int(eb),  # type: ignore[call-overload]
+        int(sl), int(el), int(sc), int(ec), str(text), str(chash),  # type: ignore[call-overload]
+    )
+    return int(cid), chunk  # type: ignore[call-overload]
+
+
+class Store:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.RLock()
+        try:
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(SCHEMA)
+            self._db.execute("SELECT count(*) FROM chunks").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise CorruptIndex(f"{path}: {exc}") from exc
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # --- meta -------------------------------------------------------------------------------
+    def get_meta(self, key: str, default: str = "") -> str:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return str(row[0]) if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def generation(self) -> int:
+        """Increments on every committed change; the vector file records which one it matches."""
+        return int(self.get_meta("generation", "0"))
+
+    # --- reads ------------------------------------------------------------------------------
+    def file_rows(self) -> dict[str, FileRow]:
+        with self._lock:
+            rows = self._db.execute("SELECT path, size, mtime_ns, hash, language, chunks FROM files")
+            return {r[0]: FileRow(*r) for r in rows}
+
+    def file_row(self, path: str) -> FileRow | None:
+        with self._lock:
+            r = self._db.execute(
+                "SELECT path, size, mtime_ns, hash, language, chunks FROM files WHERE path=?", (path,)
+            ).fetchone()
+        return FileRow(*r) if r else None
+
+    def known_embed_keys(self, keys: Iterable[str]) -> set[str]:
+        keys = list(dict.fromkeys(keys))
+        found: set[str] = set()
+        with self._lock:
+            for start in range(0, len(keys), 500):
+                part = keys[start : start + 500]
+                marks = ",".join("?" * len(part))
+                found.update(
+                    r[0] for r in self._db.execute(f"SELECT embed_key FROM vectors WHERE embed_key IN ({marks})", part)
+                )
+        return found
+
+    def chunks_by_ids(self, ids: Sequence[int]) -> dict[int, Chunk]:
+        out: dict[int, Chunk] = {}
+        with self._lock:
+            for start in range(0, len(ids), 500):
+                part = list(ids[start : start + 500])
+                marks = ",".join("?" * len(part))
+                for row in self._db.execute(f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE id IN ({marks})", part):
+                    cid, chunk = _chunk_from_row(row)
+                    out[cid] = chunk
+        return out
+
+    def chunks_of_file(self, path: str) -> list[tuple[int, Chunk]]:
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE path=? ORDER BY start_byte", (path,)
+            ).fetchall()
+        return [_chunk_from_row(r) for r in rows]
+
+    def vectors_for_ids(self, ids: Sequence[int]) -> tuple[list[int], Vectors]:
+        """Stored embeddings of the given chunk ids (ids without one are dropped)."""
+        found: list[int] = []
+        rows: list[bytes] = []
+        with self._lock:
+            for start in range(0, len(ids), 500):
+                part = list(ids[start : start + 500])
+                marks = ",".join("?" * len(part))
+                for cid, blob in self._db.execute(
+                    f"SELECT c.id, v.vector FROM chunks c JOIN vectors v ON v.embed_key = c.embed_key "
+                    f"WHERE c.id IN ({marks})",
+                    part,
+                ):
+                    found.append(int(cid))
+                    rows.append(blob)
+        return found, _stack(rows)
+
+    def iter_vectors(self, batch: int = 4096) -> Iterator[tuple[list[int], Vectors]]:
+        """All (chunk id, vector) pairs, in batches: rebuilds the vector index without re-embedding."""
+        last = -1
+        while True:
+            with self._lock:
+                rows = self._db.execute(
+                    "SELECT c.id, v.vector FROM chunks c JOIN vectors v ON v.embed_key = c.embed_key "
+                    "WHERE c.id > ? ORDER BY c.id LIMIT ?",
+                    (last, batch),
+                ).fetchall()
+            if not rows:
+                return
+            last = int(rows[-1][0])
+            yield [int(r[0]) for r in rows], _stack([r[1] for r in rows])
+
+    def chunk_ids(self, languages: Sequence[str] | None = None) -> list[int]:
+        sql, args = "SELECT id FROM chunks", list(languages or [])
+        if languages:
+            sql += f" WHERE language IN ({','.join('?' * len(languages))})"
+        with self._lock:
+            return [int(r[0]) for r in self._db.execute(sql, args)]
+
+    def counts(self) -> tuple[int, int]:
+        with self._lock:
+            files = self._db.execute("SELECT count(*) FROM files").fetchone()[0]
+            chunks = self._db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        return int(files), int(chunks)
+
+    def languages(self) -> dict[str, int]:
+        with self._lock:
+            rows = self._db.execute("SELECT language, count(*) FROM files GROUP BY language ORDER BY 2 DESC")
+            return {str(r[0]): int(r[1]) for r in rows}
+
+    def lexical_search(
+        self, query: str, limit: int, languages: Sequence[str] | None = None
+    ) -> list[tuple[int, float]]:
+        """BM25 over (symbol, path, body) tokens; returns (chunk id, score) best first."""
+        expr = fts_query(query)
+        if not expr:
+            return []
+        sql = (
+            "SELECT f.rowid, bm25(chunks_fts, ?, ?, ?) AS rank FROM chunks_fts f "
+            + ("JOIN chunks c ON c.id = f.rowid " if languages else "")
+            + "WHERE chunks_fts MATCH ? "
+        )
+        args: list[object] = [*FTS_WEIGHTS, expr]
+        if languages:
+            sql += f"AND c.language IN ({','.join('?' * len(languages))}) "
+            args += list(languages)
+        sql += "ORDER BY rank LIMIT ?"
+        args.append(limit)
+        with self._lock:
+            rows = self._db.execute(sql, args).fetchall()
+        return [(int(r[0]), -float(r[1])) for r in rows]
+
+    # --- writes -----------------------------------------------------------------------------
+    def commit_files(
+        self, files: Sequence[PendingFile], vectors: dict[str, np.ndarray]
+    ) -> tuple[list[int], list[tuple[int, str]]]:
+        """Replace each file's chunks and store new embeddings, all in one transaction.
+
+        Returns (removed chunk ids, [(added chunk id, embed_key)])."""
+        removed: list[int] = []
+        added: list[tuple[int, str]] = []
+        with self._lock:
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.executemany(
+                    "INSERT OR IGNORE INTO vectors VALUES (?, ?)",
+                    ((k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in vectors.items()),
+                )
+                for pending in files:
+                    removed += self._delete_file_chunks(pending.row.path)
+                    for chunk, key in pending.chunks:
+                        cur = db.execute(
+                            "INSERT INTO chunks (path, language, kind, symbol, container, start_byte, end_byte, "
+                            "start_line, end_line, start_col, end_col, text, content_hash, embed_key) "
+                            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                            (
+                                chunk.path, chunk.language, chunk.kind, chunk.symbol, chunk.container,
+                                chunk.start_byte, chunk.end_byte, chunk.start_line, chunk.end_line,
+                                chunk.start_col, chunk.end_col, chunk.text, chunk.content_hash, key,
+                            ),
+                        )
+                        cid = int(cur.lastrowid or 0)
+                        db.execute(
+                            "INSERT INTO chunks_fts (rowid, symbol, path, body) VALUES (?,?,?,?)",
+                            (
+                                cid,
+                                " ".join(code_tokens(chunk.qualified_name)),
+                                " ".join(code_tokens(chunk.path)),
+                                " ".join(code_tokens(chunk.text)),
+                            ),
+                        )
+                        added.append((cid, key))
+                    r = pending.row
+                    db.execute(
+                        "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?)",
+                        (r.path, r.size, r.mtime_ns, r.hash, r.language, r.chunks, time.time()),
+                    )
+                self._bump_generation()
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return removed, added
+
+    def touch_file(self, path: str, size: int, mtime_ns: int) -> None:
+        """Content unchanged but stat changed: remember the new stat only."""
+        with self._lock:
+            self._db.execute("UPDATE files SET size=?, mtime_ns=? WHERE path=?", (size, mtime_ns, path))
+
+    def remove_files(self, paths: Sequence[str]) -> list[int]:
+        removed: list[int] = []
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for path in paths:
+                    removed += self._delete_file_chunks(path)
+                    self._db.execute("DELETE FROM files WHERE path=?", (path,))
+                self._bump_generation()
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return removed
+
+    def drop_unused_vectors(self) -> int:
+        with self._lock:
+            cur = self._db.execute(
+                "DELETE FROM vectors WHERE embed_key NOT IN (SELECT embed_key FROM chunks)"
+            )
+            return int(cur.rowcount)
+
+    def _delete_file_chunks(self, path: str) -> list[int]:
+        ids = [int(r[0]) for r in self._db.execute("SELECT id FROM chunks WHERE path=?", (path,))]
+        if ids:
+            self._db.execute("DELETE FROM chunks WHERE path=?", (path,))
+            self._db.executemany("DELETE FROM chunks_fts WHERE rowid=?", ((i,) for i in ids))
+        return ids
+
+    def _bump_generation(self) -> None:
+        self._db.execute(
+            "INSERT INTO meta VALUES ('generation', '1') "
+            "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+        )
+
+
+def _stack(blobs: list[bytes]) -> Vectors:
+    if not blobs:
+        return np.zeros((0, 0), dtype=np.float32)
+    return np.stack([np.frombuffer(b, dtype=np.float32) for b in blobs])

