@@ -142,8 +142,12 @@ def _index_with_progress(ws: Workspace, full: bool = False, quiet: bool = False)
         def on_progress(p: IndexProgress) -> None:
             rate = f"{p.embedded / p.elapsed:.0f} emb/s" if p.elapsed > 1 and p.embedded else ""
             bar.update(
-                task, total=p.files_total or None, completed=p.files_done, phase=p.phase,
-                chunks=p.chunks_done, rate=rate,
+                task,
+                total=p.files_total or None,
+                completed=p.files_done,
+                phase=p.phase,
+                chunks=p.chunks_done,
+                rate=rate,
             )
 
         return ws.index(full=full, progress=on_progress)
@@ -175,7 +179,8 @@ def cmd_index(ws: Workspace, args: argparse.Namespace) -> int:
     rate = stats.embedded / stats.elapsed if stats.elapsed > 0 else 0.0
     print(
         f"indexed {ws.root}: {stats.files_total} files, {stats.chunks_total} chunks "
-        f"({stats.files_indexed} files updated, {stats.files_removed} removed, {stats.files_skipped} skipped; "
+        f"({stats.files_indexed} files updated, {stats.files_removed} removed, "
+        f"{stats.files_skipped} skipped; "
         f"{stats.embedded} chunks embedded in {stats.elapsed:.1f}s, {rate:.0f}/s)"
     )
     for path, reason in list(stats.skipped.items())[:10]:
@@ -212,7 +217,9 @@ def cmd_similar(ws: Workspace, args: argparse.Namespace) -> int:
         path, line = _parse_location(args.target)
         if not (ws.root / path).exists() and not Path(path).exists():
             raise LookupError(f"{path}: no such file")
-        hits = ws.similar_to(Path(path).resolve() if Path(path).exists() else ws.root / path, line or 1, args.k)
+        hits = ws.similar_to(
+            Path(path).resolve() if Path(path).exists() else ws.root / path, line or 1, args.k
+        )
     _print_hits(hits, args.json)
     return 0
 
@@ -237,7 +244,9 @@ def cmd_status(ws: Workspace, args: argparse.Namespace) -> int:
     if not st.exists:
         print(f"no index yet for {st.root} (run: codekin index {st.root})")
         return 0
-    updated = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(st.last_updated)) if st.last_updated else "never"
+    updated = (
+        time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(st.last_updated)) if st.last_updated else "never"
+    )
     langs = ", ".join(f"{k} {v}" for k, v in list(st.languages.items())[:8])
     print(
         f"root:         {st.root}\nindex:        {st.index_dir} ({st.size_bytes / 1e6:.1f} MB)\n"

@@ -16,24 +16,102 @@ log = logging.getLogger(__name__)
 
 DEFAULT_SKIP_DIRS = frozenset(
     {
-        ".git", ".hg", ".svn", ".codekin", "node_modules", "dist", "build", "target", ".venv", "venv",
-        "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".tox", ".nox", ".idea",
-        ".gradle", ".next", ".nuxt", "bower_components", "vendor", ".eggs", "site-packages",
+        ".git",
+        ".hg",
+        ".svn",
+        ".codekin",
+        "node_modules",
+        "dist",
+        "build",
+        "target",
+        ".venv",
+        "venv",
+        "__pycache__",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        ".tox",
+        ".nox",
+        ".idea",
+        ".gradle",
+        ".next",
+        ".nuxt",
+        "bower_components",
+        "vendor",
+        ".eggs",
+        "site-packages",
     }
 )
 SECRET_PATTERNS = (
-    ".env", ".env.*", "*.pem", "*.key", "*.p12", "*.pfx", "*.keystore", "*.jks", "id_rsa*", "id_dsa*",
-    "id_ecdsa*", "id_ed25519*", "credentials", "credentials.*", ".netrc", ".npmrc", ".pypirc",
-    "*.kdbx", "secrets.*", ".htpasswd",
+    ".env",
+    ".env.*",
+    "*.pem",
+    "*.key",
+    "*.p12",
+    "*.pfx",
+    "*.keystore",
+    "*.jks",
+    "id_rsa*",
+    "id_dsa*",
+    "id_ecdsa*",
+    "id_ed25519*",
+    "credentials",
+    "credentials.*",
+    ".netrc",
+    ".npmrc",
+    ".pypirc",
+    "*.kdbx",
+    "secrets.*",
+    ".htpasswd",
 )
 IGNORE_FILES = (".gitignore", ".ignore", ".codekinignore")
 # Never worth indexing whatever their size: archives, images, compiled objects, lock files.
 SKIP_SUFFIXES = frozenset(
     {
-        ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".ico", ".webp", ".pdf", ".zip", ".gz", ".tgz", ".bz2",
-        ".xz", ".7z", ".jar", ".war", ".class", ".o", ".a", ".so", ".dylib", ".dll", ".exe", ".pyc",
-        ".whl", ".woff", ".woff2", ".ttf", ".otf", ".mp3", ".mp4", ".mov", ".wav", ".db", ".sqlite",
-        ".lock", ".map", ".min.js", ".min.css", ".svg", ".npy", ".pt", ".bin", ".safetensors",
+        ".png",
+        ".jpg",
+        ".jpeg",
+        ".gif",
+        ".bmp",
+        ".ico",
+        ".webp",
+        ".pdf",
+        ".zip",
+        ".gz",
+        ".tgz",
+        ".bz2",
+        ".xz",
+        ".7z",
+        ".jar",
+        ".war",
+        ".class",
+        ".o",
+        ".a",
+        ".so",
+        ".dylib",
+        ".dll",
+        ".exe",
+        ".pyc",
+        ".whl",
+        ".woff",
+        ".woff2",
+        ".ttf",
+        ".otf",
+        ".mp3",
+        ".mp4",
+        ".mov",
+        ".wav",
+        ".db",
+        ".sqlite",
+        ".lock",
+        ".map",
+        ".min.js",
+        ".min.css",
+        ".svg",
+        ".npy",
+        ".pt",
+        ".bin",
+        ".safetensors",
     }
 )
 MINIFIED_LINE_BYTES = 1000  # average line length above this (on files with few lines) = minified
@@ -51,7 +129,7 @@ class SkipFile(Exception):
     """A file that must not be indexed; ``str(exc)`` is the reason, logged by the caller."""
 
 
-def _spec(lines: list[str]) -> pathspec.PathSpec:
+def _spec(lines: list[str]) -> pathspec.PathSpec:  # type: ignore[type-arg]
     return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
@@ -71,9 +149,9 @@ class FileFilter:
         self._include = _spec(include) if include else None
         self._exclude = _spec(exclude or [])
         self._secrets = _spec([*SECRET_PATTERNS, *(secret_patterns or [])])
-        self._dir_specs: dict[str, pathspec.PathSpec | None] = {}
+        self._dir_specs: dict[str, pathspec.PathSpec | None] = {}  # type: ignore[type-arg]
 
-    def _spec_for_dir(self, rel_dir: str) -> pathspec.PathSpec | None:
+    def _spec_for_dir(self, rel_dir: str) -> pathspec.PathSpec | None:  # type: ignore[type-arg]
         if rel_dir not in self._dir_specs:
             lines: list[str] = []
             base = self.root / rel_dir if rel_dir else self.root

@@ -96,7 +96,9 @@ class Workspace:
         encoder = self.encoder
         with self._open_lock:
             if self._index is None:
-                manifest = Manifest(FORMAT_VERSION, encoder.model_id, encoder.model_hash, encoder.dim, CHUNKER_VERSION)
+                manifest = Manifest(
+                    FORMAT_VERSION, encoder.model_id, encoder.model_hash, encoder.dim, CHUNKER_VERSION
+                )
                 self._index = CodeIndex(self.index_dir, manifest)
             return self._index
 
@@ -130,7 +132,9 @@ class Workspace:
         """Re-check the given paths (absolute or root-relative); ``overlays`` maps a path to the
         unsaved text of an editor buffer, searched instead of the file on disk."""
         rels = [r for r in (rel_path(self.root, p) for p in paths) if r is not None]
-        overlay_rels = {r: t for p, t in (overlays or {}).items() if (r := rel_path(self.root, p)) is not None}
+        overlay_rels = {
+            r: t for p, t in (overlays or {}).items() if (r := rel_path(self.root, p)) is not None
+        }
         if any(r.rsplit("/", 1)[-1] in (".gitignore", ".ignore", ".codekinignore") for r in rels):
             self.file_filter.forget_ignore_files()
         with self._writing():
@@ -144,7 +148,9 @@ class Workspace:
             self.code_index.clear()
 
     def _indexer(self) -> Indexer:
-        return Indexer(self.code_index, self.file_filter, self.encoder, max_chunk_bytes=self.settings.max_chunk_bytes)
+        return Indexer(
+            self.code_index, self.file_filter, self.encoder, max_chunk_bytes=self.settings.max_chunk_bytes
+        )
 
     def _writing(self) -> _WriteGuard:
         prepare_dir(self.index_dir)
@@ -195,7 +201,11 @@ class Workspace:
         if rel is None:
             return None
         row = line - 1
-        covering = [(cid, c) for cid, c in self.code_index.store.chunks_of_file(rel) if c.start_line <= row <= c.end_line]
+        covering = [
+            (cid, c)
+            for cid, c in self.code_index.store.chunks_of_file(rel)
+            if c.start_line <= row <= c.end_line
+        ]
         if not covering:
             return None
         return min(covering, key=lambda item: item[1].end_byte - item[1].start_byte)

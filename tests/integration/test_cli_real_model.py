@@ -17,8 +17,13 @@ FIXTURE = Path(__file__).parent.parent / "fixtures" / "sample_repo"
 def codekin(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     return subprocess.run(
-        [sys.executable, "-m", "codekin.cli", *args], cwd=cwd, env=env, input=stdin,
-        capture_output=True, text=True, timeout=300,
+        [sys.executable, "-m", "codekin.cli", *args],
+        cwd=cwd,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -44,7 +49,9 @@ def test_search_finds_the_right_function_in_each_language(repo: Path) -> None:
         assert out.returncode == 0, out.stderr
         hits = json.loads(out.stdout)
         assert hits[0]["path"] == path, (query, hits[0])
-        assert {"path", "start_line", "end_line", "symbol", "kind", "language", "score", "text"} <= set(hits[0])
+        assert {"path", "start_line", "end_line", "symbol", "kind", "language", "score", "text"} <= set(
+            hits[0]
+        )
 
 
 def test_human_output_and_symbol(repo: Path) -> None:
@@ -62,7 +69,9 @@ def test_similar_by_location_and_stdin(repo: Path) -> None:
     assert hits[0]["symbol"] == "Circle.circumference"
 
     code = "def perimeter(self):\n    return 2 * math.pi * self.r\n"
-    out = codekin("similar", "-", "--language", "python", "--json", "-k", "1", "--no-update", cwd=repo, stdin=code)
+    out = codekin(
+        "similar", "-", "--language", "python", "--json", "-k", "1", "--no-update", cwd=repo, stdin=code
+    )
     assert json.loads(out.stdout)[0]["symbol"] == "Circle.circumference"
 
 

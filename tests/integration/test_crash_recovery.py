@@ -50,9 +50,7 @@ def test_sigkill_mid_index_then_resume(tmp_path: Path) -> None:
     for i in range(300):
         p = root / f"d{i % 7}" / f"m{i}.py"
         p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(
-            f"def alpha_{i}(x):\n    return x + {i}\n\n\ndef beta_{i}(y):\n    return y * {i}\n"
-        )
+        p.write_text(f"def alpha_{i}(x):\n    return x + {i}\n\n\ndef beta_{i}(y):\n    return y * {i}\n")
     script = tmp_path / "slow_index.py"
     script.write_text(SLOW_INDEXER)
     db = root / ".codekin" / "index.sqlite"

@@ -35,8 +35,14 @@ def test_gitignore_nested_ignore_and_codekinignore(tree) -> None:  # type: ignor
     )
     found, _ = walked(root)
     assert found == [
-        ".codekinignore", ".gitignore", ".ignore", "a.py", "docs/conf.py", "pkg/.gitignore",
-        "pkg/local_keep.py", "pkg/mod.py",
+        ".codekinignore",
+        ".gitignore",
+        ".ignore",
+        "a.py",
+        "docs/conf.py",
+        "pkg/.gitignore",
+        "pkg/local_keep.py",
+        "pkg/mod.py",
     ]
 
 

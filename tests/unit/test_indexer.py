@@ -15,8 +15,9 @@ from codekin.index.lock import IndexLocked, WriteLock
 def module_source(i: int) -> str:
     return (
         f'"""Module {i}."""\n\nimport os\n\n\n'
-        f"def compute_{i}(values):\n    total = 0\n    for v in values:\n        total += v * {i}\n    return total\n\n\n"
-        f"class Handler{i}:\n    \"\"\"Handles requests number {i}.\"\"\"\n\n"
+        f"def compute_{i}(values):\n    total = 0\n    for v in values:\n"
+        f"        total += v * {i}\n    return total\n\n\n"
+        f'class Handler{i}:\n    """Handles requests number {i}."""\n\n'
         f"    def handle(self, request):\n        return request.path + '{i}'\n\n"
         f"    def close(self):\n        return os.getpid() + {i}\n"
     )

@@ -27,4 +27,5 @@ class Encoder(Protocol):
 def normalise(rows: Vectors) -> Vectors:
     norms = np.linalg.norm(rows, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
-    return (rows / norms).astype(np.float32, copy=False)
+    out: Vectors = (rows / norms).astype(np.float32, copy=False)
+    return out

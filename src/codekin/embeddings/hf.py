@@ -85,7 +85,7 @@ class HFEncoder:
         from transformers import AutoModel, AutoTokenizer
         from transformers.utils import logging as hf_logging
 
-        hf_logging.disable_progress_bar()  # stdout may be a JSON-RPC transport
+        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # stdout may be a JSON-RPC transport
         self.model_id = model
         path = resolve_model_path(model)
         local = Path(path)

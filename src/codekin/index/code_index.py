@@ -100,6 +100,8 @@ class CodeIndex:
             if vectors is None or vectors.generation < 0:
                 self.vectors()
                 return
+            if vectors.generation >= generation:  # a concurrent reader already reloaded this state
+                return
             vectors.remove(removed)
             vectors.add(added, rows)
             vectors.generation = generation

@@ -30,7 +30,8 @@ class WriteLock:
                     holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "?"
                     os.close(fd)
                     raise IndexLocked(
-                        f"another codekin process (pid {holder}) is updating the index in {self.path.parent}; "
+                        f"another codekin process (pid {holder}) is updating the index in "
+                        f"{self.path.parent}; "
                         "wait for it to finish or stop it"
                     ) from None
                 time.sleep(0.1)

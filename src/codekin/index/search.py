@@ -23,7 +23,7 @@ class Filters:
     languages: tuple[str, ...] = ()
     paths: tuple[str, ...] = ()  # gitignore-style globs; a chunk must match one
 
-    def path_spec(self) -> pathspec.PathSpec | None:
+    def path_spec(self) -> pathspec.PathSpec | None:  # type: ignore[type-arg]
         return pathspec.GitIgnoreSpec.from_lines(self.paths) if self.paths else None
 
     def __bool__(self) -> bool:
@@ -56,7 +56,11 @@ class Searcher:
         return self._hits(rrf_fuse([dense, lexical_ids])[:k], qvec)
 
     def similar_to_vector(
-        self, qvec: Vectors, k: int = 10, filters: Filters = Filters(), exclude: set[int] | None = None,
+        self,
+        qvec: Vectors,
+        k: int = 10,
+        filters: Filters = Filters(),
+        exclude: set[int] | None = None,
         exclude_hash: str | None = None,
     ) -> list[Hit]:
         exclude = exclude or set()

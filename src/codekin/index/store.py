@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -65,13 +66,9 @@ class CorruptIndex(Exception):
     """The SQLite database cannot be read."""
 
 
-def _chunk_from_row(row: Sequence[object]) -> tuple[int, Chunk]:
-    (cid, path, language, kind, symbol, container, sb, eb, sl, el, sc, ec, text, chash) = row
-    chunk = Chunk(
-        str(path), str(language), str(kind), str(symbol), str(container), int(sb), int(eb),  # type: ignore[call-overload]
-        int(sl), int(el), int(sc), int(ec), str(text), str(chash),  # type: ignore[call-overload]
-    )
-    return int(cid), chunk  # type: ignore[call-overload]
+def _chunk_from_row(row: tuple[Any, ...]) -> tuple[int, Chunk]:
+    """A ``SELECT {_CHUNK_COLUMNS}`` row -> (chunk id, Chunk); column order matches Chunk's fields."""
+    return int(row[0]), Chunk(*row[1:])
 
 
 class Store:
@@ -126,7 +123,10 @@ class Store:
                 part = keys[start : start + 500]
                 marks = ",".join("?" * len(part))
                 found.update(
-                    r[0] for r in self._db.execute(f"SELECT embed_key FROM vectors WHERE embed_key IN ({marks})", part)
+                    r[0]
+                    for r in self._db.execute(
+                        f"SELECT embed_key FROM vectors WHERE embed_key IN ({marks})", part
+                    )
                 )
         return found
 
@@ -136,7 +136,9 @@ class Store:
             for start in range(0, len(ids), 500):
                 part = list(ids[start : start + 500])
                 marks = ",".join("?" * len(part))
-                for row in self._db.execute(f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE id IN ({marks})", part):
+                for row in self._db.execute(
+                    f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE id IN ({marks})", part
+                ):
                     cid, chunk = _chunk_from_row(row)
                     out[cid] = chunk
         return out
@@ -241,13 +243,25 @@ class Store:
                     removed += self._delete_file_chunks(pending.row.path)
                     for chunk, key in pending.chunks:
                         cur = db.execute(
-                            "INSERT INTO chunks (path, language, kind, symbol, container, start_byte, end_byte, "
+                            "INSERT INTO chunks (path, language, kind, symbol, container, start_byte, "
+                            "end_byte, "
                             "start_line, end_line, start_col, end_col, text, content_hash, embed_key) "
                             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                             (
-                                chunk.path, chunk.language, chunk.kind, chunk.symbol, chunk.container,
-                                chunk.start_byte, chunk.end_byte, chunk.start_line, chunk.end_line,
-                                chunk.start_col, chunk.end_col, chunk.text, chunk.content_hash, key,
+                                chunk.path,
+                                chunk.language,
+                                chunk.kind,
+                                chunk.symbol,
+                                chunk.container,
+                                chunk.start_byte,
+                                chunk.end_byte,
+                                chunk.start_line,
+                                chunk.end_line,
+                                chunk.start_col,
+                                chunk.end_col,
+                                chunk.text,
+                                chunk.content_hash,
+                                key,
                             ),
                         )
                         cid = int(cur.lastrowid or 0)
