@@ -75,8 +75,15 @@ class _Builder:
         last_row = self.src.row_of(definition.end - 1)
         self.loose(first_row, last_row + 1, children, definition.kind, definition.name, container)
 
-    def loose(self, first_row: int, stop_row: int, occupied: Sequence[Definition], kind: str, symbol: str,
-              container: str) -> None:
+    def loose(
+        self,
+        first_row: int,
+        stop_row: int,
+        occupied: Sequence[Definition],
+        kind: str,
+        symbol: str,
+        container: str,
+    ) -> None:
         """Group the non-blank rows of [first_row, stop_row) outside ``occupied`` into chunks."""
         src = self.src
         row = first_row
@@ -115,7 +122,21 @@ def _tree_chunks(src: SourceText, spec: LanguageSpec, budget: int) -> list[Chunk
     for definition in roots:
         builder.definition(definition, ())
     builder.loose(0, src.row_count, roots, "module", "", "")
-    return sorted(builder.chunks, key=lambda c: (c.start_byte, c.end_byte))
+    return _disjoint(src, sorted(builder.chunks, key=lambda c: (c.start_byte, c.end_byte)))
+
+
+def _disjoint(src: SourceText, chunks: list[Chunk]) -> list[Chunk]:
+    """Guarantee non-overlapping chunks (only error-recovered trees need it): cut the earlier one short."""
+    result: list[Chunk] = []
+    for chunk in chunks:
+        while result and result[-1].end_byte > chunk.start_byte:
+            previous = result.pop()
+            start, end = src.trim(previous.start_byte, chunk.start_byte)
+            if end > start:
+                result.append(src.chunk(previous.kind, previous.symbol, previous.container, start, end))
+                break
+        result.append(chunk)
+    return result
 
 
 def chunk_file(

@@ -23,6 +23,7 @@ from codekin.parsers.languages import FUNCTION_KINDS, LanguageSpec
 from codekin.parsers.spans import SourceText
 
 _DEFINITION = "definition."
+_MAX_NAME_BYTES = 200
 
 
 @dataclass(eq=False)
@@ -44,8 +45,10 @@ class Definition:
         return self.kind in FUNCTION_KINDS
 
 
-def _text(src: SourceText, node: Node) -> str:
-    return src.data[node.start_byte : node.end_byte].decode("utf-8", "replace")
+def _name(src: SourceText, node: Node) -> str:
+    """A captured name, whitespace collapsed (error-recovered trees can capture odd spans)."""
+    text = src.data[node.start_byte : min(node.end_byte, node.start_byte + _MAX_NAME_BYTES)]
+    return " ".join(text.decode("utf-8", "replace").split())
 
 
 def _collect(src: SourceText, tree: Tree, spec: LanguageSpec) -> tuple[list[Definition], list[Node]]:
@@ -67,8 +70,8 @@ def _collect(src: SourceText, tree: Tree, spec: LanguageSpec) -> tuple[list[Defi
             definition = Definition(
                 node=node,
                 kind=capture[len(_DEFINITION) :],
-                name=_text(src, names[0]) if names else "",
-                receiver=_text(src, receivers[0]) if receivers else "",
+                name=_name(src, names[0]) if names else "",
+                receiver=_name(src, receivers[0]) if receivers else "",
                 start=node.start_byte,
                 end=node.end_byte,
             )
@@ -78,12 +81,16 @@ def _collect(src: SourceText, tree: Tree, spec: LanguageSpec) -> tuple[list[Defi
     return definitions, docs
 
 
-def _extend(src: SourceText, definition: Definition, spec: LanguageSpec, docs: list[Node],
-            doc_ends: list[int]) -> None:
+def _extend(
+    src: SourceText, definition: Definition, spec: LanguageSpec, docs: list[Node], doc_ends: list[int]
+) -> None:
     """Grow the span over wrappers, a trailing ``;`` and the docs/attributes directly above."""
     node = definition.node
-    while node.parent is not None and node.parent.type in spec.wrappers:
-        node = node.parent
+    parent = node.parent
+    # A wrapper (decorators, ``export``, ``typedef``) must end where the definition ends; error
+    # recovery can produce wrappers spanning far beyond it, which are ignored.
+    while parent is not None and parent.type in spec.wrappers and parent.end_point.row == node.end_point.row:
+        node, parent = parent, parent.parent
     start, end = node.start_byte, node.end_byte
     after = node.next_sibling
     if after is not None and after.type == ";" and after.start_point.row == node.end_point.row:

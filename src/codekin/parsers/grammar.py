@@ -11,7 +11,7 @@ from tree_sitter import Language, Parser, Query
 from codekin.parsers.languages import LANGUAGE_SPECS
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_language(name: str) -> Language:
     """The tree-sitter ``Language`` of a supported grammar (KeyError for an unknown name)."""
     spec = LANGUAGE_SPECS[name]
@@ -19,7 +19,7 @@ def load_language(name: str) -> Language:
     return Language(getattr(module, spec.entry)())
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_query(name: str) -> Query:
     """The compiled chunk query shipped as ``queries/<name>.scm``."""
     source = resources.files("codekin.parsers").joinpath("queries", f"{name}.scm").read_text("utf-8")

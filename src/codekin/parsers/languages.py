@@ -21,8 +21,14 @@ class LanguageSpec:
     merge_clauses: bool = False
 
 
-def _spec(name: str, module: str, entry: str = "language", wrappers: tuple[str, ...] = (), *,
-          merge_clauses: bool = False) -> LanguageSpec:
+def _spec(
+    name: str,
+    module: str,
+    entry: str = "language",
+    wrappers: tuple[str, ...] = (),
+    *,
+    merge_clauses: bool = False,
+) -> LanguageSpec:
     return LanguageSpec(name, module, entry, frozenset(wrappers), merge_clauses)
 
 

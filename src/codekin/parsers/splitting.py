@@ -7,6 +7,7 @@ budget are split at line starts, and a single over-long line at UTF-8 character 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import pairwise
 
 from codekin.parsers.spans import SourceText
 
@@ -36,7 +37,9 @@ def _line_atoms(src: SourceText, start: int, end: int, budget: int) -> list[tupl
     return atoms
 
 
-def split_span(src: SourceText, start: int, end: int, cuts: Iterable[int], budget: int) -> list[tuple[int, int]]:
+def split_span(
+    src: SourceText, start: int, end: int, cuts: Iterable[int], budget: int
+) -> list[tuple[int, int]]:
     """Cover the non-blank bytes of [start, end) with consecutive trimmed pieces of at most ``budget`` bytes.
 
     ``cuts`` are preferred piece boundaries (byte offsets, e.g. the starts of body statements).
@@ -44,7 +47,7 @@ def split_span(src: SourceText, start: int, end: int, cuts: Iterable[int], budge
     budget = max(budget, 1)
     bounds = [start, *sorted(c for c in set(cuts) if start < c < end), end]
     atoms: list[tuple[int, int]] = []
-    for a, b in zip(bounds, bounds[1:]):
+    for a, b in pairwise(bounds):
         s, e = src.trim(a, b)
         if e <= s:
             continue

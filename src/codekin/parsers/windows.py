@@ -7,7 +7,9 @@ from codekin.parsers.spans import SourceText
 from codekin.parsers.splitting import split_span
 
 
-def window_chunks(src: SourceText, window_lines: int, window_overlap: int, max_chunk_bytes: int) -> list[Chunk]:
+def window_chunks(
+    src: SourceText, window_lines: int, window_overlap: int, max_chunk_bytes: int
+) -> list[Chunk]:
     """Windows of ``window_lines`` rows starting every ``window_lines - window_overlap`` rows.
 
     Each window is trimmed of surrounding whitespace; blank windows are skipped and a window over
