@@ -203,3 +203,30 @@ def test_store_survives_sqlite_being_read_by_another_connection(repo50: Path) ->
     other = sqlite3.connect(repo50 / ".codekin" / "index.sqlite")
     assert other.execute("SELECT count(*) FROM files").fetchone()[0] == 50
     other.close()
+
+
+def test_file_vanishing_or_unreadable_mid_run_is_skipped(tree, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from codekin.files import read_source as real_read_source
+    from codekin.index import indexer
+
+    root = tree({f"m{i}.py": f"def fn_{i}():\n    return {i}\n" for i in range(6)})
+
+    def flaky_read(entry):  # type: ignore[no-untyped-def]
+        if entry.rel == "m2.py":
+            entry.abs.unlink()  # deleted between the walk and the read
+        if entry.rel == "m4.py":
+            raise indexer.SkipFile("cannot read: Permission denied")
+        return real_read_source(entry)
+
+    monkeypatch.setattr(indexer, "read_source", flaky_read)
+    stats = Workspace(root, Settings(), encoder=FakeEncoder()).index()
+    assert stats.skipped == {"m2.py": "file vanished", "m4.py": "cannot read: Permission denied"}
+    assert stats.files_total == 4
+
+
+def test_fifty_megabyte_file_is_skipped_without_reading(tree) -> None:  # type: ignore[no-untyped-def]
+    root = tree({"ok.py": "def ok():\n    return 1\n"})
+    with open(root / "dump.sql", "wb") as fh:
+        fh.truncate(50 * 1024 * 1024)
+    stats = Workspace(root, Settings(), encoder=FakeEncoder()).index()
+    assert "larger than max_file_bytes" in stats.skipped["dump.sql"] and stats.files_total == 1

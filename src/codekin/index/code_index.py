@@ -9,11 +9,14 @@ from __future__ import annotations
 import logging
 import shutil
 import threading
+from collections.abc import Sequence
 from pathlib import Path
+
+import numpy as np
 
 from codekin.embeddings.base import Vectors
 from codekin.index.manifest import Manifest, read_manifest, write_manifest
-from codekin.index.store import CorruptIndex, Store
+from codekin.index.store import CorruptIndex, PendingFile, Store
 from codekin.index.vectors import VectorIndex
 
 log = logging.getLogger(__name__)
@@ -92,19 +95,29 @@ class CodeIndex:
             log.info("rebuilt the vector index from %d stored embeddings", len(vectors))
         return vectors
 
-    def apply(self, removed: list[int], added: list[int], rows: Vectors) -> None:
-        """Mirror a committed store change into the in-memory vectors (writer only)."""
+    def commit_files(
+        self, files: Sequence[PendingFile], new_vectors: dict[str, np.ndarray]
+    ) -> tuple[list[int], list[int]]:
+        """Commit files' new chunks to the store and mirror the change into the vectors in one
+        step, so a concurrent reader never sees them apart. Returns (removed ids, added ids)."""
         with self._lock:
-            vectors = self._vectors
-            generation = self.store.generation()
-            if vectors is None or vectors.generation < 0:
-                self.vectors()
-                return
-            if vectors.generation >= generation:  # a concurrent reader already reloaded this state
-                return
-            vectors.remove(removed)
-            vectors.add(added, rows)
-            vectors.generation = generation
+            vectors = self.vectors()
+            removed, added = self.store.commit_files(files, new_vectors)
+            ids, rows = self.store.vectors_for_ids([cid for cid, _ in added])
+            self._mirror(vectors, removed, ids, rows)
+            return removed, ids
+
+    def remove_files(self, paths: Sequence[str]) -> list[int]:
+        with self._lock:
+            vectors = self.vectors()
+            removed = self.store.remove_files(paths)
+            self._mirror(vectors, removed, [], np.zeros((0, self.manifest.dim), dtype=np.float32))
+            return removed
+
+    def _mirror(self, vectors: VectorIndex, removed: list[int], added: list[int], rows: Vectors) -> None:
+        vectors.remove(removed)
+        vectors.add(added, rows)
+        vectors.generation = self.store.generation()
 
     def save_vectors(self) -> None:
         with self._lock:

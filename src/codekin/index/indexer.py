@@ -174,8 +174,7 @@ class _Run:
     def remove(self, paths: list[str]) -> None:
         if not paths:
             return
-        removed = self.index.store.remove_files(paths)
-        self.index.apply(removed, [], np.zeros((0, self.index.manifest.dim), dtype=np.float32))
+        removed = self.index.remove_files(paths)
         self.stats.files_removed += len(paths)
         self.stats.chunks_removed += len(removed)
 
@@ -241,9 +240,7 @@ class _Run:
             vectors = dict(zip(new_keys, rows, strict=True))
             self.stats.embedded += len(new_keys)
             self.progress.embedded += len(new_keys)
-        removed, added = self.index.store.commit_files(batch, vectors)
-        added_ids, added_rows = self.index.store.vectors_for_ids([cid for cid, _ in added])
-        self.index.apply(removed, added_ids, added_rows)
+        removed, added = self.index.commit_files(batch, vectors)
         self.stats.chunks_added += len(added)
         self.stats.chunks_removed += len(removed)
         self.progress.chunks_done += len(added)
