@@ -21,8 +21,9 @@ def load_language(name: str) -> Language:
 
 @functools.cache
 def load_query(name: str) -> Query:
-    """The compiled chunk query shipped as ``queries/<name>.scm``."""
-    source = resources.files("codekin.parsers").joinpath("queries", f"{name}.scm").read_text("utf-8")
+    """The compiled chunk query shipped as ``queries/<spec.query>.scm``."""
+    file = f"{LANGUAGE_SPECS[name].query}.scm"
+    source = resources.files("codekin.parsers").joinpath("queries", file).read_text("utf-8")
     return Query(load_language(name), source)
 
 

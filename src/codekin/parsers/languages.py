@@ -19,6 +19,7 @@ class LanguageSpec:
     wrappers: frozenset[str] = frozenset()
     # Adjacent same-named function clauses form one definition (Haskell equations, Elixir heads).
     merge_clauses: bool = False
+    query: str = ""  # the .scm file to use when not ``<name>.scm`` (TSX shares TypeScript's)
 
 
 def _spec(
@@ -28,8 +29,9 @@ def _spec(
     wrappers: tuple[str, ...] = (),
     *,
     merge_clauses: bool = False,
+    query: str = "",
 ) -> LanguageSpec:
-    return LanguageSpec(name, module, entry, frozenset(wrappers), merge_clauses)
+    return LanguageSpec(name, module, entry, frozenset(wrappers), merge_clauses, query or name)
 
 
 _JS_WRAPPERS = ("export_statement",)
@@ -40,7 +42,7 @@ LANGUAGE_SPECS: dict[str, LanguageSpec] = {
         _spec("python", "tree_sitter_python", wrappers=("decorated_definition",)),
         _spec("javascript", "tree_sitter_javascript", wrappers=_JS_WRAPPERS),
         _spec("typescript", "tree_sitter_typescript", "language_typescript", _JS_WRAPPERS),
-        _spec("tsx", "tree_sitter_typescript", "language_tsx", _JS_WRAPPERS),
+        _spec("tsx", "tree_sitter_typescript", "language_tsx", _JS_WRAPPERS, query="typescript"),
         _spec("go", "tree_sitter_go"),
         _spec("rust", "tree_sitter_rust"),
         _spec("java", "tree_sitter_java"),

@@ -1,4 +1,4 @@
-; Chunk definitions for TypeScript (see codekin/parsers/definitions.py for the capture conventions).
+; Chunk definitions for TypeScript and TSX (see codekin/parsers/definitions.py for the capture conventions).
 
 (class_declaration name: (type_identifier) @name) @definition.class
 
