@@ -14,7 +14,7 @@ from codekin.files import FileFilter, rel_path
 from codekin.hit import Hit
 from codekin.index.code_index import DB_NAME, MANIFEST_NAME, CodeIndex, prepare_dir
 from codekin.index.indexer import Indexer, IndexStats, ProgressCallback
-from codekin.index.lock import WriteLock
+from codekin.index.lock import IndexLocked, WriteLock
 from codekin.index.manifest import FORMAT_VERSION, Manifest, read_manifest
 from codekin.index.search import Filters, Searcher
 from codekin.index.store import Store
@@ -263,9 +263,20 @@ class Workspace:
         )
 
     def close(self) -> None:
-        if self._index is not None:
-            self._index.close()
-            self._index = None
+        """Save vectors not yet on disk (if no other process is writing), then close."""
+        if self._index is None:
+            return
+        if self._index.unsaved:
+            lock = WriteLock(self.index_dir / "write.lock")
+            try:
+                lock.acquire()
+                self._index.save_if_due()
+            except IndexLocked:
+                log.info("vectors not saved: another process is writing; the next open rebuilds them")
+            finally:
+                lock.release()
+        self._index.close()
+        self._index = None
 
     def __enter__(self) -> Workspace:
         return self

@@ -230,3 +230,22 @@ def test_fifty_megabyte_file_is_skipped_without_reading(tree) -> None:  # type: 
         fh.truncate(50 * 1024 * 1024)
     stats = Workspace(root, Settings(), encoder=FakeEncoder()).index()
     assert "larger than max_file_bytes" in stats.skipped["dump.sql"] and stats.files_total == 1
+
+
+def test_editor_updates_defer_vector_saves_until_close(repo50: Path) -> None:
+    import json
+
+    ws = Workspace(repo50, Settings(), encoder=FakeEncoder())
+    ws.index()
+    sidecar = repo50 / ".codekin" / "vectors.usearch.json"
+    saved = json.loads(sidecar.read_text())["generation"]
+    (repo50 / "pkg0" / "mod0.py").write_text("def replaced_function():\n    return 0\n")
+    ws.update([repo50 / "pkg0" / "mod0.py"])  # a small update does not rewrite the vector file
+    assert json.loads(sidecar.read_text())["generation"] == saved
+    generation = ws.code_index.store.generation()
+    ws.close()  # ...but closing saves what is not on disk yet
+    assert json.loads(sidecar.read_text())["generation"] == generation > saved
+    enc = FakeEncoder()
+    again = Workspace(repo50, Settings(), encoder=enc)
+    assert again.search("replaced_function", k=1)[0].path == "pkg0/mod0.py"
+    assert enc.documents_embedded == 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import shutil
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -41,6 +42,8 @@ class CodeIndex:
         self.rebuilt_reason: str | None = None
         self._lock = threading.RLock()
         self._vectors: VectorIndex | None = None
+        self._saved_generation = -1  # generation of the vector file on disk, as far as we know
+        self._saved_at = time.monotonic()
         old = read_manifest(index_dir / MANIFEST_NAME)
         if old is not None and (why := old.mismatch(manifest)):
             self.rebuilt_reason = f"index rebuilt: {why}"
@@ -83,6 +86,7 @@ class CodeIndex:
             loaded = VectorIndex.load(self.vectors_path, self.manifest.dim)
             if loaded is not None and loaded.generation == generation:
                 self._vectors = loaded
+                self._saved_generation = generation
             else:
                 self._vectors = self._rebuild_vectors(generation)
             return self._vectors
@@ -119,13 +123,22 @@ class CodeIndex:
         vectors.add(added, rows)
         vectors.generation = self.store.generation()
 
-    def save_vectors(self) -> None:
+    def save_if_due(self, min_interval: float = 0.0) -> bool:
+        """Save the vectors when they differ from the file and the last save is ``min_interval``
+        seconds old (small editor-driven updates save at most that often). Writer only."""
         with self._lock:
             vectors = self.vectors()
+            if vectors.generation == self._saved_generation:
+                return False
+            if time.monotonic() - self._saved_at < min_interval:
+                return False
             vectors.save(self.vectors_path)
+            self._saved_generation, self._saved_at = vectors.generation, time.monotonic()
+            return True
 
-    def disk_bytes(self) -> int:
-        return sum(p.stat().st_size for p in self.dir.iterdir() if p.is_file())
+    @property
+    def unsaved(self) -> bool:
+        return self._vectors is not None and self._vectors.generation != self._saved_generation
 
 
 def remove_index_dir(index_dir: Path) -> None:

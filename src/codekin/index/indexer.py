@@ -87,7 +87,7 @@ class Indexer:
         self, progress: ProgressCallback | None = None, cancel: threading.Event | None = None
     ) -> IndexStats:
         """Walk the whole tree: index new/changed files, drop deleted ones."""
-        run = _Run(self, progress, cancel)
+        run = _Run(self, progress, cancel, full=True)
         run.report("scanning")
         entries = list(self.filter.walk(on_skip=run.skip))
         known = self.index.store.file_rows()
@@ -141,7 +141,14 @@ def _children_of_dirs(gone: list[str], known: dict[str, FileRow]) -> list[str]:
 class _Run:
     """State of one indexing run (progress, pending batch, statistics)."""
 
-    def __init__(self, indexer: Indexer, progress: ProgressCallback | None, cancel: threading.Event | None):
+    def __init__(
+        self,
+        indexer: Indexer,
+        progress: ProgressCallback | None,
+        cancel: threading.Event | None,
+        *,
+        full: bool = False,
+    ) -> None:
         self.ix = indexer
         self.index = indexer.index
         self.progress_cb = progress
@@ -149,7 +156,7 @@ class _Run:
         self.stats = IndexStats(rebuilt_reason=indexer.index.rebuilt_reason)
         self.progress = IndexProgress("scanning")
         self.started = time.monotonic()
-        self.last_save = self.started
+        self.full = full  # a whole-tree run (vs a few paths from an editor or watcher)
         self.pending: list[PendingFile] = []
         self.pending_chunks = 0
         self.index.vectors()  # sync vectors with the store before changing either
@@ -245,19 +252,14 @@ class _Run:
         self.stats.chunks_removed += len(removed)
         self.progress.chunks_done += len(added)
         self.report()
-        if time.monotonic() - self.last_save > SAVE_EVERY_S:
-            self.save()
-
-    def save(self) -> None:
-        self.report("saving")
-        self.index.save_vectors()
-        self.last_save = time.monotonic()
+        self.index.save_if_due(SAVE_EVERY_S)
 
     def finish(self) -> IndexStats:
         self.flush()
-        if self.stats.chunks_added or self.stats.chunks_removed or not self.index.vectors_path.exists():
+        if self.full:
             self.index.store.drop_unused_vectors()
-            self.save()
+        self.report("saving")
+        self.index.save_if_due(0.0 if self.full else SAVE_EVERY_S)
         self.stats.files_total, self.stats.chunks_total = self.index.store.counts()
         self.stats.elapsed = time.monotonic() - self.started
         self.report("done")
