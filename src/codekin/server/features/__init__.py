@@ -1,0 +1,31 @@
+"""One module per LSP feature, each with ``register(server)``."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from codekin.server.features import (
+    code_lens,
+    commands,
+    configuration,
+    documents,
+    indexing,
+    lifecycle,
+    search,
+    status,
+    symbols,
+    watching,
+)
+
+ALL: tuple[ModuleType, ...] = (
+    lifecycle,
+    configuration,
+    indexing,
+    watching,
+    documents,
+    search,
+    status,
+    symbols,
+    code_lens,
+    commands,
+)

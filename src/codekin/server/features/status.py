@@ -1,0 +1,14 @@
+"""``codekin/indexStatus``; ``codekin/indexStatusChanged`` is pushed by the server on changes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from codekin.server.core import CodekinServer
+from codekin.server.protocol import INDEX_STATUS, IndexStatusResult
+
+
+def register(server: CodekinServer) -> None:
+    @server.feature(INDEX_STATUS)
+    def index_status(ls: CodekinServer, params: Any) -> IndexStatusResult:
+        return ls.state.status()

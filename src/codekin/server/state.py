@@ -1,0 +1,300 @@
+"""Per-folder indexes and their state machine, the single writer, the reader pool, unsaved-buffer
+overlays and the debounced path queue. Transport-agnostic: the LSP layer listens through
+``on_change`` (called from worker threads)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from codekin.embeddings import Encoder, load_encoder
+from codekin.index.indexer import IndexStats, ProgressCallback
+from codekin.server.protocol import FolderStatus, IndexStateName, IndexStatusResult, path_to_uri
+from codekin.settings import Settings
+from codekin.watch import Debouncer, TreeWatcher, is_noise
+from codekin.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+MAX_ERRORS = 20
+# Settings that can change without reopening the index.
+LIVE_SETTINGS = frozenset({"debounce_ms", "code_lens", "code_lens_threshold", "hybrid"})
+
+
+class FolderIndex:
+    """One workspace folder: its Workspace and where its index stands.
+
+    state: "indexing" while a full run is queued or running, "ready" after it, "error" when the
+    index cannot be opened or built. ``complete`` is true once a full run finished uncancelled."""
+
+    def __init__(self, uri: str, root: Path, settings: Settings) -> None:
+        self.uri = uri
+        self.root = root
+        self.settings = settings
+        self.workspace: Workspace | None = None
+        self.state: IndexStateName = "indexing"
+        self.complete = False
+        self.errors: list[str] = []
+        self.files = 0
+        self.chunks = 0
+        self.last_updated: float | None = None
+
+    @property
+    def partial(self) -> bool:
+        return self.state != "ready" or not self.complete
+
+    def add_error(self, message: str) -> None:
+        self.errors = [*self.errors, message][-MAX_ERRORS:]
+
+    def refresh_counts(self) -> None:
+        if self.workspace is None:
+            return
+        try:
+            status = self.workspace.status()
+        except Exception as exc:  # a status read must never take the server down
+            log.warning("cannot read the status of %s: %s", self.root, exc)
+            return
+        self.files, self.chunks, self.last_updated = status.files, status.chunks, status.last_updated
+
+    def status(self) -> FolderStatus:
+        return {
+            "uri": self.uri,
+            "state": self.state,
+            "files": self.files,
+            "chunks": self.chunks,
+            "lastUpdated": self.last_updated,
+            "errors": list(self.errors),
+            "partial": self.partial,
+        }
+
+
+class ServerState:
+    def __init__(self, on_change: Callable[[FolderIndex | None], None] | None = None) -> None:
+        self.folders: dict[Path, FolderIndex] = {}
+        self.on_change = on_change or (lambda folder: None)
+        self.writer = ThreadPoolExecutor(1, thread_name_prefix="codekin-writer")
+        self.readers = ThreadPoolExecutor(2, thread_name_prefix="codekin-reader")
+        self.watcher = "none"  # "client" | "server" | "none": who reports file changes
+        self.tree_watcher: TreeWatcher | None = None  # the server-side watcher, when used
+        self.overlays: dict[str, str] = {}  # absolute path -> unsaved buffer text
+        self._encoders: dict[tuple[str, str, int, int], Encoder] = {}
+        self._lock = threading.Lock()
+        self._pending: dict[Path, set[str]] = {}
+        self.cancels: set[threading.Event] = set()  # of runs queued or running
+        self.debouncer = Debouncer(self.queue_paths, Settings().debounce_ms)
+
+    # --- folders ----------------------------------------------------------------------------
+    def add_folder(self, root: Path, settings: Settings) -> FolderIndex:
+        folder = FolderIndex(path_to_uri(root), root, settings)
+        self.folders[root] = folder
+        return folder
+
+    def folder_of(self, path: Path) -> FolderIndex | None:
+        """The innermost folder containing ``path``."""
+        best: FolderIndex | None = None
+        for root, folder in self.folders.items():
+            if (path == root or path.is_relative_to(root)) and (
+                best is None or len(root.parts) > len(best.root.parts)
+            ):
+                best = folder
+        return best
+
+    def index_dirs(self) -> list[Path]:
+        return [f.workspace.index_dir for f in self.folders.values() if f.workspace is not None]
+
+    def status(self) -> IndexStatusResult:
+        folders = list(self.folders.values())
+        states = {f.state for f in folders}
+        state: IndexStateName = (
+            "error" if "error" in states else "indexing" if "indexing" in states else "ready"
+        )
+        updated = [f.last_updated for f in folders if f.last_updated is not None]
+        return {
+            "state": state,
+            "files": sum(f.files for f in folders),
+            "chunks": sum(f.chunks for f in folders),
+            "model": ", ".join(dict.fromkeys(f.settings.model for f in folders)),
+            "lastUpdated": max(updated) if updated else None,
+            "errors": [e for f in folders for e in f.errors],
+            "partial": any(f.partial for f in folders),
+            "watcher": self.watcher,
+            "folders": [f.status() for f in folders],
+        }
+
+    @property
+    def partial(self) -> bool:
+        return any(f.partial for f in self.folders.values())
+
+    # --- workers ----------------------------------------------------------------------------
+    def read(self, fn: Callable[..., T], *args: Any) -> Future[T]:
+        return self.readers.submit(fn, *args)
+
+    def write(self, fn: Callable[..., T], *args: Any) -> Future[T]:
+        """All index mutations go through this one thread, in order."""
+        return self.writer.submit(fn, *args)
+
+    def encoder_for(self, settings: Settings) -> Encoder:
+        """One loaded encoder per model configuration, shared by folders (writer thread)."""
+        key = (settings.model, settings.device, settings.batch_size, settings.max_tokens)
+        if key not in self._encoders:
+            log.info("loading encoder %s", settings.model)
+            self._encoders[key] = load_encoder(
+                settings.model,
+                device=settings.device,
+                batch_size=settings.batch_size,
+                max_tokens=settings.max_tokens,
+            )
+        return self._encoders[key]
+
+    # --- indexing ---------------------------------------------------------------------------
+    def schedule_index(
+        self,
+        folder: FolderIndex,
+        *,
+        full: bool = False,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Future[IndexStats | None]:
+        """Mark the folder as indexing now (so requests answered meanwhile say partial) and queue
+        a full run on the writer."""
+        folder.state = "indexing"
+        self.on_change(folder)
+        cancel = cancel or threading.Event()
+        self.cancels.add(cancel)
+        future = self.write(self._index, folder, full, progress, cancel)
+        future.add_done_callback(lambda _: self.cancels.discard(cancel))
+        return future
+
+    def _index(
+        self, folder: FolderIndex, full: bool, progress: ProgressCallback | None, cancel: threading.Event
+    ) -> IndexStats | None:
+        folder.state = "indexing"
+        stats: IndexStats | None = None
+        try:
+            ws = self._open(folder)
+            if cancel.is_set():
+                log.info("indexing %s cancelled before it started", folder.root)
+            else:
+                stats = ws.index(progress, full=full, cancel=cancel)
+                if stats.rebuilt_reason:
+                    log.warning("%s: %s", folder.root, stats.rebuilt_reason)
+            folder.complete = stats is not None and not stats.cancelled
+            folder.errors = []
+            folder.state = "ready"
+        except Exception as exc:
+            log.exception("indexing %s failed", folder.root)
+            folder.add_error(f"indexing failed: {exc}")
+            folder.state = "error"
+        finally:
+            folder.refresh_counts()
+            self.on_change(folder)
+        return stats
+
+    def _open(self, folder: FolderIndex) -> Workspace:
+        """The folder's Workspace, (re)opened when settings that shape the index changed."""
+        ws = folder.workspace
+        if ws is not None and _same_index(ws.settings, folder.settings):
+            ws.settings = folder.settings
+            return ws
+        encoder = self.encoder_for(folder.settings)
+        if ws is not None:
+            folder.workspace = None
+            ws.close()
+        folder.workspace = Workspace(folder.root, folder.settings, encoder=encoder)
+        return folder.workspace
+
+    def needs_reindex(self, folder: FolderIndex, settings: Settings) -> bool:
+        ws = folder.workspace
+        return ws is None or folder.state == "error" or not _same_index(ws.settings, settings)
+
+    def clear(self, folder: FolderIndex) -> None:
+        try:
+            if folder.workspace is not None:
+                folder.workspace.clear()
+            folder.complete = False
+            folder.state = "ready" if folder.workspace is not None else folder.state
+        finally:
+            folder.refresh_counts()
+            self.on_change(folder)
+
+    # --- incremental updates ----------------------------------------------------------------
+    def set_overlay(self, path: Path, text: str) -> None:
+        with self._lock:
+            self.overlays[str(path)] = text
+        self.debouncer.add([str(path)])
+
+    def drop_overlay(self, path: Path, *, recheck: bool = True) -> None:
+        with self._lock:
+            had = self.overlays.pop(str(path), None) is not None
+        if had or recheck:
+            self.debouncer.add([str(path)])
+
+    def queue_paths(self, paths: Iterable[str]) -> None:
+        """Debounced changed paths -> one writer job per folder (coalesced while the writer is busy)."""
+        index_dirs = self.index_dirs()
+        todo: list[FolderIndex] = []
+        with self._lock:
+            for raw in paths:
+                path = Path(raw)
+                folder = self.folder_of(path)
+                if folder is None or is_noise(path, folder.root, index_dirs):
+                    continue
+                pending = self._pending.setdefault(folder.root, set())
+                if not pending:
+                    todo.append(folder)
+                pending.add(str(path))
+        for folder in todo:
+            self.write(self._apply_pending, folder)
+
+    def _apply_pending(self, folder: FolderIndex) -> None:
+        with self._lock:
+            paths = self._pending.pop(folder.root, set())
+            overlays = {p: t for p, t in self.overlays.items() if p in paths}
+        ws = folder.workspace
+        if not paths or ws is None or folder.state == "error":
+            return  # a full run is still to come (or the index is broken): it will see these files
+        try:
+            stats = ws.update(sorted(paths), overlays=overlays)
+            log.info(
+                "updated %d paths in %s: %d indexed, %d removed, %d embedded",
+                len(paths),
+                folder.root,
+                stats.files_indexed,
+                stats.files_removed,
+                stats.embedded,
+            )
+        except Exception as exc:
+            log.exception("updating %s failed", folder.root)
+            folder.add_error(f"update failed: {exc}")
+        finally:
+            folder.refresh_counts()
+            self.on_change(folder)
+
+    def idle(self) -> bool:
+        """No debounced paths waiting and nothing pending for the writer."""
+        with self._lock:
+            pending = any(self._pending.values())
+        return self.debouncer.idle and not pending
+
+    def close(self) -> None:
+        for cancel in list(self.cancels):
+            cancel.set()
+        if self.tree_watcher is not None:
+            self.tree_watcher.stop()
+        self.debouncer.close()
+        self.readers.shutdown(wait=False, cancel_futures=True)
+        self.writer.shutdown(wait=True, cancel_futures=True)
+        for folder in self.folders.values():
+            if folder.workspace is not None:
+                folder.workspace.close()
+
+
+def _same_index(a: Settings, b: Settings) -> bool:
+    """True when ``a`` and ``b`` differ only in settings that do not shape the index."""
+    changes = {k: v for k, v in vars(b).items() if k not in LIVE_SETTINGS}
+    return a.replace(**changes) == a
