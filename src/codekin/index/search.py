@@ -12,6 +12,7 @@ import pathspec
 from codekin.embeddings.base import Encoder, Vectors
 from codekin.hit import Hit
 from codekin.index.code_index import CodeIndex
+from codekin.index.ranking import DEFAULT_RANKING, Candidate, RankConfig, rank
 from codekin.parsers.model import Chunk
 
 RRF_K = 60  # reciprocal-rank-fusion constant
@@ -35,25 +36,59 @@ def rrf_fuse(rankings: Sequence[Sequence[int]], weights: Sequence[float] | None 
     scores: dict[int, float] = {}
     for i, ranking in enumerate(rankings):
         w = weights[i] if weights else 1.0
-        for rank, cid in enumerate(ranking):
-            scores[cid] = scores.get(cid, 0.0) + w / (RRF_K + rank + 1)
+        for pos, cid in enumerate(ranking):
+            scores[cid] = scores.get(cid, 0.0) + w / (RRF_K + pos + 1)
     return sorted(scores, key=lambda c: -scores[c])
 
 
 class Searcher:
-    def __init__(self, index: CodeIndex, encoder: Encoder, hybrid: bool = True) -> None:
+    def __init__(
+        self,
+        index: CodeIndex,
+        encoder: Encoder,
+        hybrid: bool = True,
+        ranking: RankConfig | None = DEFAULT_RANKING,
+    ) -> None:
+        """``ranking`` None: dense order only (``hybrid`` False) or plain fusion; otherwise the
+        code-aware ranking of :mod:`codekin.index.ranking` with that configuration."""
         self.index = index
         self.encoder = encoder
         self.hybrid = hybrid
+        self.ranking = ranking
 
     def search(self, query: str, k: int = 10, filters: Filters = Filters()) -> list[Hit]:
         qvec = self.encoder.embed_queries([query])[0]
-        dense = [cid for cid, _ in self._dense(qvec, filters, max(CANDIDATES, k))]
+        dense = self._dense(qvec, filters, max(CANDIDATES, k))
         if not self.hybrid:
-            return self._hits(dense[:k], qvec)
+            return self._hits([cid for cid, _ in dense[:k]], qvec)
         lexical = self.index.store.lexical_search(query, max(CANDIDATES, k) * 2, filters.languages)
-        lexical_ids = self._keep_paths([cid for cid, _ in lexical], filters)
-        return self._hits(rrf_fuse([dense, lexical_ids])[:k], qvec)
+        if filters.paths:
+            keep = set(self._keep_paths([cid for cid, _ in lexical], filters))
+            lexical = [(cid, s) for cid, s in lexical if cid in keep]
+        if self.ranking is None:
+            return self._hits(rrf_fuse([[c for c, _ in dense], [c for c, _ in lexical]])[:k], qvec)
+        ranked = rank(query, self._candidates(dense, lexical), self.ranking)
+        return self._hits([c.chunk_id for c in ranked[:k]], qvec)
+
+    def _candidates(
+        self, dense: list[tuple[int, float]], lexical: list[tuple[int, float]]
+    ) -> list[Candidate]:
+        ids = list(dict.fromkeys([cid for cid, _ in dense] + [cid for cid, _ in lexical]))
+        chunks = self.index.store.chunks_by_ids(ids)
+        out: dict[int, Candidate] = {}
+        for cid in ids:
+            ch = chunks.get(cid)
+            if ch is not None:
+                out[cid] = Candidate(
+                    cid, ch.path, ch.symbol, ch.kind, ch.start_line, ch.end_line, ch.language, ch.container
+                )
+        for r, (cid, score) in enumerate(dense):
+            if cid in out:
+                out[cid].dense_rank, out[cid].dense_score = r, score
+        for r, (cid, score) in enumerate(lexical):
+            if cid in out:
+                out[cid].lexical_rank, out[cid].lexical_score = r, score
+        return list(out.values())
 
     def similar_to_vector(
         self,

@@ -1,0 +1,502 @@
+"""Code-aware ranking of fused candidates.
+
+Dense and lexical (BM25) candidates are fused by weighted reciprocal rank, then re-scored by
+signals a code search needs: what kind of query it is (an identifier or a sentence), whether a
+chunk's name or file name is what the query names, whether it is a test or not code at all,
+how well its whole file matches, and whether the results above already cover its file or lines.
+
+Everything here is pure (no index access) so each signal is unit-tested on small fixtures and
+switched off for ablation through :class:`RankConfig` (``bench/semble_bench.py --ablate``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+
+from codekin.index.lexical import split_identifier, stem
+
+# Files that are not code: prose, data and build configuration.
+NON_CODE_LANGUAGES = frozenset(
+    {
+        "markdown",
+        "text",
+        "rst",
+        "json",
+        "yaml",
+        "toml",
+        "xml",
+        "html",
+        "css",
+        "ini",
+        "cmake",
+        "make",
+        "dockerfile",
+        "csv",
+        "asciidoc",
+        "org",
+        "tex",
+        "svg",
+        "lock",
+    }
+)
+_NON_CODE_WORDS = frozenset(
+    {
+        "doc",
+        "docs",
+        "documentation",
+        "readme",
+        "changelog",
+        "license",
+        "markdown",
+        "yaml",
+        "yml",
+        "toml",
+        "makefile",
+        "cmake",
+        "dockerfile",
+        "workflow",
+        "workflows",
+        "tutorial",
+        "html",
+        "css",
+    }
+)
+_TEST_WORDS = frozenset(
+    {
+        "test",
+        "tests",
+        "testing",
+        "spec",
+        "specs",
+        "mock",
+        "mocks",
+        "mocking",
+        "fixture",
+        "fixtures",
+        "stub",
+        "stubs",
+        "fake",
+        "assert",
+        "assertion",
+        "assertions",
+        "benchmark",
+        "benchmarks",
+        "bench",
+        "e2e",
+        "unittest",
+        "pytest",
+        "jest",
+        "vitest",
+        "bats",
+    }
+)
+_TEST_DIR = re.compile(
+    r"(^|/)(tests?|__tests__|__mocks__|spec|specs|testing|testdata|test_data|fixtures?|mocks?|"
+    r"e2e|integration[-_]tests?|benches|benchmarks?|examples?|samples?|demos?)(/)",
+    re.IGNORECASE,
+)
+_TEST_FILE = re.compile(
+    r"(^|/)(test_[^/]*|[^/]*_test\.[^/.]+|[^/]*_tests\.[^/.]+|[^/]*\.(test|spec|bench)\.[^/]+|"
+    r"[^/]*_spec\.[^/.]+|[^/]*(Tests?|Spec)\.(java|kt|scala|cs|swift|php|m)|conftest\.py)$"
+)
+_GENERATED = re.compile(
+    r"(\.min\.(js|css)$|\.pb\.go$|_pb2\.py$|\.generated\.[^/]+$|\.g\.(cs|dart)$|(^|/)generated/|"
+    r"\.designer\.cs$|(^|/)PublicAPI\.(Un)?[Ss]hipped\.txt$)"
+)
+# Words that carry no meaning for matching names (kept out of name/path matching only).
+STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "of",
+        "to",
+        "in",
+        "on",
+        "for",
+        "from",
+        "by",
+        "with",
+        "without",
+        "into",
+        "onto",
+        "over",
+        "under",
+        "at",
+        "as",
+        "is",
+        "are",
+        "be",
+        "been",
+        "being",
+        "was",
+        "were",
+        "do",
+        "does",
+        "did",
+        "doing",
+        "how",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "whom",
+        "why",
+        "that",
+        "this",
+        "these",
+        "those",
+        "it",
+        "its",
+        "there",
+        "their",
+        "they",
+        "them",
+        "we",
+        "our",
+        "you",
+        "your",
+        "i",
+        "me",
+        "my",
+        "can",
+        "could",
+        "should",
+        "would",
+        "will",
+        "shall",
+        "may",
+        "might",
+        "must",
+        "not",
+        "no",
+        "yes",
+        "if",
+        "then",
+        "else",
+        "than",
+        "so",
+        "such",
+        "all",
+        "any",
+        "each",
+        "every",
+        "some",
+        "via",
+        "per",
+        "using",
+        "use",
+        "used",
+        "uses",
+        "get",
+        "gets",
+        "getting",
+        "set",
+        "sets",
+        "about",
+        "between",
+        "through",
+        "during",
+        "after",
+        "before",
+        "while",
+        "also",
+        "just",
+        "only",
+        "both",
+        "either",
+        "neither",
+        "other",
+        "another",
+        "same",
+        "own",
+        "where",
+        "whose",
+        "whether",
+        "vs",
+        "etc",
+        "implement",
+        "implemented",
+        "implementation",
+        "implements",
+        "handle",
+        "handles",
+        "handled",
+        "handling",
+        "work",
+        "works",
+        "code",
+        "function",
+        "functions",
+        "method",
+        "methods",
+        "class",
+        "classes",
+        "logic",
+    ]
+)
+_IDENT_QUERY = re.compile(r"^[A-Za-z_$][\w$]*(?:(?:::|\.|#|->|/)[A-Za-z_$][\w$]*)*(?:\(\))?$")
+
+
+@dataclass(frozen=True)
+class RankConfig:
+    """Which ranking signals run and how strongly. The defaults are the shipped ranking; every
+    ``use_*`` switch is one signal, measured by ablation on the semble benchmark."""
+
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    lexical_weight: float = 1.0
+    # identifier-like queries lean on the lexical list, sentences on the dense one
+    use_query_type: bool = False  # measured: no gain on the semble subset (kept for ablation)
+    symbol_lexical_weight: float = 2.0
+    # a definition whose name is what the query names
+    use_name_match: bool = True
+    name_exact_boost: float = 1.0
+    name_partial_boost: float = 0.3
+    # a file whose name is what the query names
+    use_path_match: bool = True
+    path_boost: float = 0.3
+    # prose, data and config files sink unless the query asks for them
+    use_non_code_penalty: bool = True
+    non_code_factor: float = 0.3
+    # tests, examples and generated code sink unless the query asks for them
+    use_test_penalty: bool = True
+    test_factor: float = 0.5
+    # a chunk gains from the other good chunks of its file
+    use_file_coherence: bool = True
+    coherence_weight: float = 0.3
+    coherence_top: int = 3
+    # the n-th chunk of an already listed file is worth less (results cover more files)
+    use_file_diversity: bool = True
+    diversity_decay: float = 0.5
+    # chunks overlapping a better one of the same file are dropped
+    use_dedup: bool = True
+
+    def but(self, **changes: object) -> RankConfig:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+DEFAULT_RANKING = RankConfig()
+PLAIN_RRF = RankConfig(
+    use_query_type=False,
+    use_name_match=False,
+    use_path_match=False,
+    use_non_code_penalty=False,
+    use_test_penalty=False,
+    use_file_coherence=False,
+    use_file_diversity=False,
+    use_dedup=False,
+)
+
+
+@dataclass
+class Candidate:
+    """One chunk competing for a place in the results."""
+
+    chunk_id: int
+    path: str
+    symbol: str = ""
+    kind: str = ""
+    start_line: int = 0
+    end_line: int = 0
+    language: str = ""
+    container: str = ""
+    dense_rank: int | None = None  # 0-based position in the dense list
+    dense_score: float = 0.0  # cosine
+    lexical_rank: int | None = None
+    lexical_score: float = 0.0  # BM25 (higher is better)
+    score: float = 0.0
+    notes: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class QueryInfo:
+    text: str
+    is_symbol: bool
+    identifiers: tuple[str, ...]  # lower-cased identifiers the query names ("rails::paths" -> paths)
+    stems: frozenset[str]  # stems of its content words and identifier parts
+    joined: frozenset[str]  # runs of 2-3 adjacent words run together ("URL-encoded" -> urlencoded)
+    wants_tests: bool
+    wants_non_code: bool
+
+
+def analyse_query(query: str) -> QueryInfo:
+    text = query.strip()
+    words = re.findall(r"[A-Za-z_$][\w$]*", text)
+    is_symbol = bool(text) and looks_like_symbol(text)
+    idents: list[str] = []
+    for w in words:
+        if is_symbol or _is_identifier_shaped(w):
+            idents.append(w.lower().strip("_$"))
+    parts: list[str] = []
+    for w in words:
+        parts += split_identifier(w) if _is_identifier_shaped(w) else [w.lower()]
+    content = [p for p in parts if p not in STOPWORDS and len(p) > 1]
+    lowered = {w.lower() for w in words}
+    low = [w.lower() for w in words]
+    joined = {"".join(low[i : i + n]) for n in (2, 3) for i in range(len(low) - n + 1)}
+    return QueryInfo(
+        text=text,
+        is_symbol=is_symbol,
+        identifiers=tuple(dict.fromkeys(i for i in idents if i)),
+        stems=frozenset(stem(p) for p in content),
+        joined=frozenset(joined),
+        wants_tests=bool(lowered & _TEST_WORDS),
+        wants_non_code=bool(lowered & _NON_CODE_WORDS),
+    )
+
+
+def looks_like_symbol(query: str) -> bool:
+    """``JsonParser``, ``json_pointer``, ``Rails::Paths``, ``mergeConfig()``: an identifier (or
+    a qualified one), not a sentence."""
+    q = query.strip()
+    if not _IDENT_QUERY.match(q):
+        return False
+    # a single plain lower-case word ("session") reads as a topic, not a name
+    return not q.isalpha() or not q.islower()
+
+
+def _is_identifier_shaped(word: str) -> bool:
+    """camelCase, PascalCase with an inner capital, snake_case, or ALLCAPS with digits/underscores."""
+    if "_" in word.strip("_") or "$" in word:
+        return True
+    return bool(re.search(r"[a-z][A-Z]|[A-Z]{2,}[a-z]|[A-Za-z]\d", word))
+
+
+def is_test_path(path: str) -> bool:
+    return bool(_TEST_DIR.search(path) or _TEST_FILE.search(path))
+
+
+def is_generated_path(path: str) -> bool:
+    return bool(_GENERATED.search(path))
+
+
+def _file_stem(path: str) -> str:
+    name = path.rsplit("/", 1)[-1]
+    return name.split(".", 1)[0] if not name.startswith(".") else name
+
+
+def rank(query: str, candidates: list[Candidate], config: RankConfig = DEFAULT_RANKING) -> list[Candidate]:
+    """Order candidates best first (dropped duplicates are left out)."""
+    info = analyse_query(query)
+    lexical_weight = config.lexical_weight
+    if config.use_query_type and info.is_symbol:
+        lexical_weight *= config.symbol_lexical_weight
+    for c in candidates:
+        s = 0.0
+        if c.dense_rank is not None:
+            s += config.dense_weight / (config.rrf_k + c.dense_rank + 1)
+        if c.lexical_rank is not None:
+            s += lexical_weight / (config.rrf_k + c.lexical_rank + 1)
+        c.score = s
+        c.notes = {"fused": s}
+        factor = 1.0
+        if config.use_name_match:
+            factor *= 1.0 + name_match(info, c, config)
+        if config.use_path_match:
+            factor *= 1.0 + path_match(info, c.path) * config.path_boost
+        if config.use_non_code_penalty and not info.wants_non_code and c.language in NON_CODE_LANGUAGES:
+            factor *= config.non_code_factor
+        if (
+            config.use_test_penalty
+            and not info.wants_tests
+            and (is_test_path(c.path) or is_generated_path(c.path))
+        ):
+            factor *= config.test_factor
+        c.score *= factor
+        c.notes["factor"] = factor
+    if config.use_file_coherence:
+        apply_file_coherence(candidates, config.coherence_weight, config.coherence_top)
+    ordered = sorted(candidates, key=lambda c: (-c.score, c.chunk_id))
+    if config.use_dedup:
+        ordered = drop_overlaps(ordered)
+    if config.use_file_diversity:
+        ordered = diversify(ordered, config.diversity_decay)
+    return ordered
+
+
+def name_match(info: QueryInfo, c: Candidate, config: RankConfig) -> float:
+    """Boost for a definition named by the query: exact identifier match, or (for sentences) the
+    share of the name's parts the query mentions."""
+    if not c.symbol:
+        return 0.0
+    name = c.symbol.lower().strip("_$")
+    qualified = ".".join(p for p in (c.container, c.symbol) if p).lower()
+    for ident in info.identifiers:
+        if name == ident or qualified.endswith(ident):
+            return config.name_exact_boost
+        last = re.split(r"::|\.|#|->|/", ident)[-1]
+        if last and name == last:
+            return config.name_exact_boost
+    parts = [stem(p) for p in split_identifier(c.symbol) if len(p) > 1]
+    if not parts or not info.stems:
+        return 0.0
+    share = sum(1 for p in parts if p in info.stems) / len(parts)
+    return config.name_partial_boost * share if share >= 0.5 else 0.0
+
+
+def path_match(info: QueryInfo, path: str) -> float:
+    """1.0 when the file's name is entirely made of words the query uses (``sessions.py`` for
+    "session management"), the share of them otherwise (0 below one half)."""
+    base = _file_stem(path)
+    flat = base.lower().replace("_", "").replace("-", "")
+    if flat in info.joined or any(flat == i.replace("_", "") for i in info.identifiers):
+        return 1.0
+    parts = [stem(p) for p in split_identifier(base.replace("-", "_")) if len(p) > 1]
+    if not parts or not info.stems:
+        return 0.0
+    share = sum(1 for p in parts if p in info.stems) / len(parts)
+    return share if share >= 0.5 else 0.0
+
+
+def apply_file_coherence(candidates: list[Candidate], weight: float, top: int) -> None:
+    """Each chunk gains ``weight`` × the summed scores of its file's best other chunks."""
+    by_file: dict[str, list[float]] = defaultdict(list)
+    for c in candidates:
+        by_file[c.path].append(c.score)
+    best = {p: sorted(v, reverse=True)[:top] for p, v in by_file.items()}
+    for c in candidates:
+        others = list(best[c.path])
+        if c.score in others:
+            others.remove(c.score)
+        bonus = weight * sum(others[: top - 1])
+        c.score += bonus
+        c.notes["coherence"] = bonus
+
+
+def drop_overlaps(ordered: list[Candidate]) -> list[Candidate]:
+    """Keep a chunk only if no better chunk of the same file shares lines with it."""
+    kept: list[Candidate] = []
+    spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for c in ordered:
+        if any(c.start_line <= e and s <= c.end_line for s, e in spans[c.path]):
+            continue
+        spans[c.path].append((c.start_line, c.end_line))
+        kept.append(c)
+    return kept
+
+
+def diversify(ordered: list[Candidate], decay: float) -> list[Candidate]:
+    """Re-score the n-th chunk of a file by ``decay``^(n-1), greedily, so a file already listed
+    must be clearly better to take another place."""
+    seen: dict[str, int] = defaultdict(int)
+    out: list[Candidate] = []
+    pending = list(ordered)
+    while pending:
+        best_i = max(
+            range(len(pending)),
+            key=lambda i: (pending[i].score * decay ** seen[pending[i].path], -i),
+        )
+        c = pending.pop(best_i)
+        c.notes["diversity"] = decay ** seen[c.path]
+        seen[c.path] += 1
+        out.append(c)
+        if len(out) >= 50:  # beyond any page anyone reads: keep the rest in order
+            out += pending
+            break
+    return out

@@ -1,0 +1,234 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from codekin import Workspace
+from codekin.embeddings.fake import FakeEncoder
+from codekin.index.lexical import QueryOptions, fts_query, stem
+from codekin.index.ranking import (
+    DEFAULT_RANKING,
+    PLAIN_RRF,
+    Candidate,
+    analyse_query,
+    apply_file_coherence,
+    diversify,
+    drop_overlaps,
+    is_generated_path,
+    is_test_path,
+    looks_like_symbol,
+    path_match,
+    rank,
+)
+from codekin.index.search import Searcher
+from codekin.settings import Settings
+
+
+def cand(
+    cid: int, path: str, dense: int | None = None, lexical: int | None = None, **kw: object
+) -> Candidate:
+    return Candidate(cid, path, dense_rank=dense, lexical_rank=lexical, **kw)  # type: ignore[arg-type]
+
+
+def ids(ranked: list[Candidate]) -> list[int]:
+    return [c.chunk_id for c in ranked]
+
+
+# --- query analysis ---------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "query",
+    ["JsonParser", "json_pointer", "Rails::Paths", "mergeConfig", "mergeConfig()", "HTTPStatusError", "Args"],
+)
+def test_identifier_queries_are_symbols(query: str) -> None:
+    assert looks_like_symbol(query)
+
+
+@pytest.mark.parametrize("query", ["session", "how are routes registered", "JSON response helpers", ""])
+def test_sentences_and_plain_words_are_not_symbols(query: str) -> None:
+    assert not looks_like_symbol(query)
+
+
+def test_analyse_query_collects_identifiers_stems_and_intent() -> None:
+    info = analyse_query("how does parseConfig handle test fixtures")
+    assert not info.is_symbol
+    assert info.identifiers == ("parseconfig",)
+    assert {"pars", "config", "fixtur"} <= info.stems
+    assert not {"how", "does", "handl"} & info.stems  # function words and generic verbs
+    assert info.wants_tests and not info.wants_non_code
+    assert analyse_query("README and docs").wants_non_code
+
+
+def test_stem_conflates_inflections() -> None:
+    assert stem("handler") == stem("handles") == stem("handling") == stem("handle") == "handl"
+    assert stem("routes") == stem("routing") == "rout"
+    assert stem("status") == "status" and stem("class") == "class"
+
+
+# --- lexical query --------------------------------------------------------------------------
+def test_fts_query_options() -> None:
+    plain = QueryOptions(drop_stopwords=False, stem_prefixes=False)
+    assert fts_query("how are routes registered", plain) == '"how" OR "are" OR "routes" OR "registered"'
+    both = QueryOptions(drop_stopwords=True, stem_prefixes=True)
+    assert fts_query("how are routes registered", both) == '"routes" OR "registered" OR "rout"* OR "regist"*'
+    # an uninflected word gets no prefix term; a one-word query keeps even a stopword
+    assert fts_query("parse config", both) == '"parse" OR "config"'
+    assert fts_query("where", both) == '"where"'
+
+
+# --- path classes ---------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "path",
+    [
+        "tests/test_app.py",
+        "src/foo_test.go",
+        "src/a/b.test.ts",
+        "lib/__tests__/x.js",
+        "FooTests.cs",
+        "spec/models/user_spec.rb",
+        "src/test/java/FooTest.java",
+        "examples/basic.rs",
+    ],
+)
+def test_test_paths(path: str) -> None:
+    assert is_test_path(path)
+
+
+@pytest.mark.parametrize(
+    "path", ["src/testing_utils_not.py", "src/latest.py", "lib/contest.js", "src/attest/core.go"]
+)
+def test_not_test_paths(path: str) -> None:
+    assert not is_test_path(path)
+
+
+def test_generated_paths() -> None:
+    assert is_generated_path("api/service.pb.go") and is_generated_path("dist/app.min.js")
+    assert not is_generated_path("src/generator.py")
+
+
+def test_path_match_reads_file_names() -> None:
+    assert path_match(analyse_query("session management"), "src/flask/sessions.py") == 1.0
+    assert path_match(analyse_query("template rendering"), "src/flask/templating.py") == 1.0
+    assert path_match(analyse_query("JsonParser"), "gson/JsonParser.java") == 1.0
+    assert path_match(analyse_query("session management"), "src/flask/app.py") == 0.0
+
+
+# --- signals --------------------------------------------------------------------------------
+def test_plain_rrf_prefers_items_ranked_well_by_both() -> None:
+    cs = [
+        cand(1, "a", dense=0, lexical=2),
+        cand(2, "b", dense=1),
+        cand(3, "c", dense=2, lexical=0),
+        cand(5, "e", lexical=1),
+    ]
+    assert ids(rank("x", cs, PLAIN_RRF))[:2] == [1, 3]
+
+
+def test_symbol_query_leans_on_lexical_list() -> None:
+    def make() -> list[Candidate]:
+        return [cand(1, "a.py", dense=0), cand(2, "b.py", lexical=1)]
+
+    assert ids(rank("fooBar", make(), PLAIN_RRF))[0] == 1
+    assert ids(rank("fooBar", make(), PLAIN_RRF.but(use_query_type=True)))[0] == 2
+
+
+def test_definition_named_by_query_rises() -> None:
+    def make() -> list[Candidate]:
+        return [cand(1, "x.py", dense=0, symbol="helper"), cand(2, "y.py", dense=1, symbol="JsonParser")]
+
+    assert ids(rank("JsonParser", make(), PLAIN_RRF))[0] == 1
+    assert ids(rank("JsonParser", make(), PLAIN_RRF.but(use_name_match=True)))[0] == 2
+
+
+def test_tests_and_non_code_sink_unless_asked_for() -> None:
+    def make() -> list[Candidate]:
+        return [
+            cand(1, "tests/test_router.py", dense=0, language="python"),
+            cand(2, "README.md", dense=1, language="markdown"),
+            cand(3, "src/router.py", dense=2, language="python"),
+        ]
+
+    cfg = PLAIN_RRF.but(use_test_penalty=True, use_non_code_penalty=True)
+    assert ids(rank("route matching", make(), cfg))[0] == 3
+    assert ids(rank("route matching tests", make(), cfg))[0] == 1
+    assert ids(rank("route matching docs", make(), cfg)) == [2, 3, 1]
+
+
+def test_file_coherence_adds_the_files_other_chunks() -> None:
+    cs = [cand(1, "a", score=1.0), cand(2, "b", score=0.9), cand(3, "b", score=0.5), cand(4, "b", score=0.2)]
+    apply_file_coherence(cs, weight=0.5, top=3)
+    assert cs[0].score == 1.0
+    assert cs[1].score == pytest.approx(0.9 + 0.5 * (0.5 + 0.2))
+    assert cs[2].score == pytest.approx(0.5 + 0.5 * (0.9 + 0.2))
+
+
+def test_diversify_lets_other_files_in() -> None:
+    cs = [cand(1, "a", score=1.0), cand(2, "a", score=0.9), cand(3, "a", score=0.8), cand(4, "b", score=0.6)]
+    assert ids(diversify(cs, 0.5)) == [1, 4, 2, 3]
+    assert ids(diversify(cs, 1.0)) == [1, 2, 3, 4]
+
+
+def test_drop_overlaps_keeps_the_better_chunk() -> None:
+    cs = [
+        cand(1, "a", start_line=10, end_line=30),
+        cand(2, "a", start_line=25, end_line=40),
+        cand(3, "b", start_line=25, end_line=40),
+        cand(4, "a", start_line=31, end_line=35),
+    ]
+    assert ids(drop_overlaps(cs)) == [1, 3, 4]
+
+
+def test_default_ranking_keeps_the_signals_that_helped() -> None:
+    on = {f for f in vars(DEFAULT_RANKING) if f.startswith("use_") and getattr(DEFAULT_RANKING, f)}
+    assert on == {
+        "use_name_match",
+        "use_path_match",
+        "use_non_code_penalty",
+        "use_test_penalty",
+        "use_file_coherence",
+        "use_file_diversity",
+        "use_dedup",
+    }
+    assert not any(getattr(PLAIN_RRF, f) for f in vars(PLAIN_RRF) if f.startswith("use_"))
+
+
+# --- end to end on a small workspace ------------------------------------------------------
+def _workspace(tmp_path: Path) -> Workspace:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "src" / "sessions.py").write_text(
+        "class SessionStore:\n    def open_session(self, request):\n        return request.cookies\n\n"
+        "    def save_session(self, session, response):\n        response.set_cookie(session)\n"
+    )
+    (tmp_path / "src" / "routing.py").write_text(
+        "def add_url_rule(rule, endpoint):\n"
+        "    '''Register a route for the endpoint.'''\n"
+        "    RULES[rule] = endpoint\n"
+    )
+    (tmp_path / "tests" / "test_sessions.py").write_text(
+        "def test_session_cookie():\n    session = open_session(request)\n    assert session cookie session\n"
+    )
+    (tmp_path / "NOTES.md").write_text("# session cookie notes\nsession session cookie session\n")
+    ws = Workspace(tmp_path, Settings(index_dir=str(tmp_path / ".idx")), encoder=FakeEncoder())
+    ws.index()
+    return ws
+
+
+def test_workspace_search_ranks_code_above_tests_and_notes(tmp_path: Path) -> None:
+    with _workspace(tmp_path) as ws:
+        hits = ws.search("session cookie", k=4)
+        assert hits[0].path == "src/sessions.py"
+        plain = Searcher(ws.code_index, ws.encoder, hybrid=True, ranking=None).search("session cookie", 4)
+        assert {h.path for h in plain} >= {"tests/test_sessions.py"}
+        assert len({(h.path, h.start_line) for h in hits}) == len(hits)
+
+
+def test_symbol_search_finds_the_definition_first(tmp_path: Path) -> None:
+    with _workspace(tmp_path) as ws:
+        assert ws.search("add_url_rule", k=3)[0].symbol == "add_url_rule"
+        assert ws.search("SessionStore", k=3)[0].path == "src/sessions.py"
+
+
+def test_path_match_joins_adjacent_words() -> None:
+    assert path_match(analyse_query("URL-encoded form body parser"), "lib/plug/parsers/urlencoded.ex") == 1.0
+    assert path_match(analyse_query("type adapter factory"), "gson/TypeAdapterFactory.java") == 1.0
