@@ -1,0 +1,319 @@
+// The extension's commands (ids `codekin.<verb>`; the server's are `codekin.server.<verb>`).
+import * as vscode from 'vscode';
+import { ExecuteCommandRequest, type LanguageClient } from 'vscode-languageclient/node';
+import { debounce, LatestOnly } from './debounce';
+import { formatContext, formatIndexStatus, pickRow } from './format';
+import type { ServerManager } from './client';
+import {
+  CONTEXT,
+  INDEX_STATUS,
+  SEARCH,
+  SERVER_CLEAR_INDEX,
+  SERVER_REINDEX,
+  SIMILAR,
+  type ContextParams,
+  type ContextResult,
+  type IndexStatus,
+  type SearchItem,
+  type SearchResult,
+  type SimilarParams,
+} from './protocol';
+
+function roots(): string[] {
+  return (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
+}
+
+function cfg() {
+  return vscode.workspace.getConfiguration('codekin');
+}
+
+type Row = vscode.QuickPickItem & { item?: SearchItem };
+
+function toLocation(client: LanguageClient, item: { uri: string; range: SearchItem['range'] }): vscode.Location {
+  const conv = client.protocol2CodeConverter;
+  return new vscode.Location(conv.asUri(item.uri), conv.asRange(item.range));
+}
+
+/** What the last Semantic Search showed (for tests and for "search again"). */
+export interface SearchState {
+  query: string;
+  items: SearchItem[];
+}
+
+export class Commands {
+  lastSearch: SearchState | undefined;
+
+  constructor(private readonly server: ServerManager) {}
+
+  register(context: vscode.ExtensionContext): void {
+    const reg = (id: string, fn: (...args: any[]) => unknown) =>
+      context.subscriptions.push(vscode.commands.registerCommand(id, fn));
+    reg('codekin.search', (query?: string) => this.search(typeof query === 'string' ? query : undefined));
+    reg('codekin.findSimilar', () => this.findSimilar());
+    reg('codekin.copyContext', () => this.copyContext());
+    reg('codekin.reindex', (opts?: { full?: boolean }) => this.reindex(!!opts?.full));
+    reg('codekin.rebuildIndex', () => this.reindex(true));
+    reg('codekin.clearIndex', () => this.clearIndex());
+    reg('codekin.showIndexStatus', () => this.showIndexStatus());
+    reg('codekin.restartServer', () => this.server.restart());
+    reg('codekin.showLogs', () => this.server.output.show());
+    reg('codekin.installServer', () => this.server.install());
+  }
+
+  /** Semantic Search: a QuickPick with debounced live results. */
+  async search(initial?: string): Promise<void> {
+    const client = await this.server.require();
+    if (!client) {
+      return;
+    }
+    const qp = vscode.window.createQuickPick<Row>();
+    qp.title = 'Codekin: Semantic Search';
+    qp.placeholder = 'Describe the code you are looking for (e.g. "parse a config file")';
+    qp.matchOnDescription = false;
+    qp.matchOnDetail = false;
+    // Results come ranked from the server: VS Code must neither filter nor re-sort them.
+    (qp as unknown as { sortByLabel: boolean }).sortByLabel = false;
+    qp.keepScrollPosition = false;
+    const latest = new LatestOnly();
+    let cts: vscode.CancellationTokenSource | undefined;
+    const origin = vscode.window.activeTextEditor;
+    let accepted = false;
+    let previewed = false;
+
+    const run = async (query: string) => {
+      cts?.cancel();
+      cts = new vscode.CancellationTokenSource();
+      const ticket = latest.next();
+      qp.busy = true;
+      try {
+        const result = await client.sendRequest<SearchResult>(
+          SEARCH,
+          { query, limit: cfg().get<number>('search.limit', 20) },
+          cts.token,
+        );
+        if (!latest.isCurrent(ticket)) {
+          return;
+        }
+        const rs = roots();
+        const items = result?.items ?? [];
+        this.lastSearch = { query, items };
+        const rows: Row[] = items.map((item) => ({ ...pickRow(item, rs), alwaysShow: true, item }));
+        if (result?.partial) {
+          rows.unshift({ label: '$(sync~spin) indexing… results are partial', alwaysShow: true, kind: vscode.QuickPickItemKind.Separator });
+        }
+        if (!rows.length) {
+          rows.push({ label: `No results for "${query}"`, alwaysShow: true });
+        }
+        qp.items = rows;
+      } catch (err) {
+        if (latest.isCurrent(ticket) && !(cts?.token.isCancellationRequested ?? false)) {
+          qp.items = [{ label: `$(error) ${String((err as Error)?.message ?? err)}`, alwaysShow: true }];
+        }
+      } finally {
+        if (latest.isCurrent(ticket)) {
+          qp.busy = false;
+        }
+      }
+    };
+    const debounced = debounce((q: string) => void run(q), cfg().get<number>('search.debounceMs', 200));
+
+    qp.onDidChangeValue((value) => {
+      if (!value.trim()) {
+        debounced.cancel();
+        latest.invalidate();
+        cts?.cancel();
+        qp.busy = false;
+        qp.items = [];
+        return;
+      }
+      qp.busy = true;
+      debounced(value);
+    });
+    qp.onDidChangeActive((active) => {
+      const item = active[0]?.item;
+      if (!item || !cfg().get<boolean>('search.previewOnNavigate', true)) {
+        return;
+      }
+      previewed = true;
+      const loc = toLocation(client, item);
+      void vscode.window.showTextDocument(loc.uri, {
+        preview: true,
+        preserveFocus: true,
+        selection: loc.range,
+      });
+    });
+    qp.onDidAccept(() => {
+      const item = qp.selectedItems[0]?.item ?? qp.activeItems[0]?.item;
+      if (!item) {
+        return;
+      }
+      accepted = true;
+      const loc = toLocation(client, item);
+      qp.hide();
+      void vscode.window.showTextDocument(loc.uri, { selection: new vscode.Range(loc.range.start, loc.range.start), preview: false }).then(
+        (editor) => editor.revealRange(loc.range, vscode.TextEditorRevealType.InCenterIfOutsideViewport),
+      );
+    });
+    qp.onDidHide(() => {
+      debounced.cancel();
+      cts?.cancel();
+      qp.dispose();
+      if (!accepted && previewed && origin) {
+        void vscode.window.showTextDocument(origin.document, { viewColumn: origin.viewColumn, selection: origin.selection });
+      }
+    });
+    qp.show();
+    if (initial) {
+      qp.value = initial;
+      debounced(initial);
+      debounced.flush();
+    }
+  }
+
+  /** Find Similar Code: the chunk at the cursor, or the selection, in the peek view. */
+  async findSimilar(): Promise<vscode.Location[] | undefined> {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor) {
+      void vscode.window.showInformationMessage('codekin: open a file and put the cursor in some code first.');
+      return undefined;
+    }
+    const client = await this.server.require();
+    if (!client) {
+      return undefined;
+    }
+    const c2p = client.code2ProtocolConverter;
+    const params: SimilarParams = {
+      textDocument: { uri: c2p.asUri(editor.document.uri) },
+      limit: cfg().get<number>('search.limit', 20),
+    };
+    if (editor.selection.isEmpty) {
+      params.position = c2p.asPosition(editor.selection.active);
+    } else {
+      params.range = c2p.asRange(editor.selection);
+    }
+    let result: SearchResult;
+    try {
+      result = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Window, title: 'codekin: finding similar code' },
+        () => client.sendRequest<SearchResult>(SIMILAR, params),
+      );
+    } catch (err) {
+      void vscode.window.showErrorMessage(`codekin: ${String((err as Error)?.message ?? err)}`);
+      return undefined;
+    }
+    const locations = (result?.items ?? []).map((it) => toLocation(client, it));
+    if (!locations.length) {
+      void vscode.window.showInformationMessage('codekin: no similar code found.');
+      return locations;
+    }
+    if (result.partial) {
+      void vscode.window.showWarningMessage('codekin: the index is still being built; results are partial.');
+    }
+    await vscode.commands.executeCommand(
+      'editor.action.peekLocations',
+      editor.document.uri,
+      editor.selection.active,
+      locations,
+      'peek',
+    );
+    return locations;
+  }
+
+  /** Copy Context for Assistant: ranked chunks for the cursor, within the budget, to the clipboard. */
+  async copyContext(): Promise<string | undefined> {
+    const client = await this.server.require();
+    if (!client) {
+      return undefined;
+    }
+    const editor = vscode.window.activeTextEditor;
+    const params: ContextParams = { tokenBudget: cfg().get<number>('context.tokenBudget', 2000) };
+    if (editor) {
+      const c2p = client.code2ProtocolConverter;
+      params.textDocument = { uri: c2p.asUri(editor.document.uri) };
+      params.position = c2p.asPosition(editor.selection.active);
+      if (!editor.selection.isEmpty) {
+        params.query = editor.document.getText(editor.selection).slice(0, 2000);
+      }
+    } else {
+      const query = await vscode.window.showInputBox({ title: 'Codekin: context for which question?' });
+      if (!query) {
+        return undefined;
+      }
+      params.query = query;
+    }
+    let result: ContextResult;
+    try {
+      result = await client.sendRequest<ContextResult>(CONTEXT, params);
+    } catch (err) {
+      void vscode.window.showErrorMessage(`codekin: ${String((err as Error)?.message ?? err)}`);
+      return undefined;
+    }
+    const text = formatContext(result, roots());
+    await vscode.env.clipboard.writeText(text);
+    const n = result?.items?.length ?? 0;
+    const tokens = typeof result?.tokens === 'number' ? `, ~${result.tokens} tokens` : '';
+    void vscode.window.showInformationMessage(`codekin: copied ${n} chunk${n === 1 ? '' : 's'}${tokens} to the clipboard.`);
+    return text;
+  }
+
+  private async executeServerCommand(command: string, args: unknown[]): Promise<unknown> {
+    const client = await this.server.require();
+    if (!client) {
+      return undefined;
+    }
+    return client.sendRequest(ExecuteCommandRequest.type, { command, arguments: args });
+  }
+
+  /** The server answers once the run ends (with the new IndexStatus); progress shows meanwhile. */
+  async reindex(full: boolean): Promise<unknown> {
+    try {
+      const result = (await this.executeServerCommand(SERVER_REINDEX, [{ full }])) as IndexStatus | undefined;
+      void this.server.refreshStatus();
+      if (result && typeof result === 'object') {
+        void vscode.window.showInformationMessage(
+          `codekin: index ${result.state}: ${result.files} files, ${result.chunks} chunks.`,
+        );
+      }
+      return result;
+    } catch (err) {
+      void vscode.window.showErrorMessage(`codekin: reindex failed: ${String((err as Error)?.message ?? err)}`);
+      return undefined;
+    }
+  }
+
+  async clearIndex(): Promise<unknown> {
+    const ok = await vscode.window.showWarningMessage('codekin: delete the index of this workspace?', { modal: true }, 'Clear Index');
+    if (ok !== 'Clear Index') {
+      return undefined;
+    }
+    const result = await this.executeServerCommand(SERVER_CLEAR_INDEX, []);
+    void this.server.refreshStatus();
+    return result;
+  }
+
+  async showIndexStatus(): Promise<IndexStatus | undefined> {
+    const client = await this.server.require();
+    if (!client) {
+      return undefined;
+    }
+    let status: IndexStatus;
+    try {
+      status = await client.sendRequest<IndexStatus>(INDEX_STATUS, {});
+    } catch (err) {
+      void vscode.window.showErrorMessage(`codekin: ${String((err as Error)?.message ?? err)}`);
+      return undefined;
+    }
+    const lines = formatIndexStatus(status);
+    this.server.output.info(['index status:', ...lines].join('\n  '));
+    void vscode.window
+      .showInformationMessage(`codekin: ${lines.slice(0, 3).join(' · ')}`, 'Reindex', 'Show Logs')
+      .then((choice) => {
+        if (choice === 'Reindex') {
+          void this.reindex(false);
+        } else if (choice === 'Show Logs') {
+          this.server.output.show();
+        }
+      });
+    return status;
+  }
+}

@@ -1,0 +1,94 @@
+// Wire types of codekin's LSP extensions (docs/lsp-extensions.md). Plain data: no vscode import.
+
+export const SEARCH = 'codekin/search';
+export const SIMILAR = 'codekin/similar';
+export const CONTEXT = 'codekin/context';
+export const INDEX_STATUS = 'codekin/indexStatus';
+export const INDEX_STATUS_CHANGED = 'codekin/indexStatusChanged';
+/** Server-side commands (workspace/executeCommand); the extension's own ids are `codekin.<verb>`. */
+export const SERVER_REINDEX = 'codekin.server.reindex';
+export const SERVER_CLEAR_INDEX = 'codekin.server.clearIndex';
+/** The command of the server's "N similar" code lenses; the extension handles it itself. */
+export const SERVER_OPEN_SIMILAR = 'codekin.server.openSimilar';
+
+export interface SimilarLensArgument {
+  uri: string;
+  position: LspPosition;
+  locations: Array<{ uri: string; range: LspRange }>;
+}
+
+export interface LspPosition {
+  line: number;
+  character: number;
+}
+export interface LspRange {
+  start: LspPosition;
+  end: LspPosition;
+}
+
+export interface SearchParams {
+  query: string;
+  limit?: number;
+  languages?: string[];
+  paths?: string[];
+}
+
+export interface SimilarParams {
+  textDocument: { uri: string };
+  position?: LspPosition;
+  range?: LspRange;
+  limit?: number;
+}
+
+export interface ContextParams {
+  textDocument?: { uri: string };
+  position?: LspPosition;
+  query?: string;
+  tokenBudget: number;
+}
+
+export interface SearchItem {
+  uri: string;
+  range: LspRange;
+  score: number;
+  symbol: string;
+  kind: string;
+  language: string;
+  preview: string;
+}
+
+export interface SearchResult {
+  items: SearchItem[];
+  partial: boolean;
+}
+
+export interface ContextItem {
+  uri: string;
+  range: LspRange;
+  score: number;
+  symbol: string;
+  kind: string;
+  language: string;
+  text: string;
+  tokens?: number;
+}
+
+export interface ContextResult {
+  items: ContextItem[];
+  tokens?: number;
+  partial?: boolean;
+}
+
+export type IndexState = 'indexing' | 'ready' | 'error' | string;
+
+export interface IndexStatus {
+  state: IndexState;
+  files: number;
+  chunks: number;
+  model: string;
+  lastUpdated: number | string | null;
+  errors: Array<string | { message?: string }> | number;
+  partial?: boolean;
+  watcher?: string;
+  folders?: Array<{ uri: string; state: IndexState; files: number; chunks: number }>;
+}
