@@ -154,7 +154,10 @@ class Workspace:
 
     def _writing(self) -> _WriteGuard:
         prepare_dir(self.index_dir)
-        return _WriteGuard(self._write_mutex, WriteLock(self.index_dir / "write.lock"))
+        return _WriteGuard(self._write_mutex, self._lock_file())
+
+    def _lock_file(self) -> WriteLock:
+        return WriteLock(self.index_dir / "write.lock")
 
     # --- reading ----------------------------------------------------------------------------
     def search(
@@ -267,7 +270,7 @@ class Workspace:
         if self._index is None:
             return
         if self._index.unsaved:
-            lock = WriteLock(self.index_dir / "write.lock")
+            lock = self._lock_file()
             try:
                 lock.acquire()
                 self._index.save_if_due()

@@ -7,7 +7,6 @@ from the embeddings in the store, without calling the encoder."""
 from __future__ import annotations
 
 import logging
-import shutil
 import threading
 import time
 from collections.abc import Sequence
@@ -140,6 +139,3 @@ class CodeIndex:
     def unsaved(self) -> bool:
         return self._vectors is not None and self._vectors.generation != self._saved_generation
 
-
-def remove_index_dir(index_dir: Path) -> None:
-    shutil.rmtree(index_dir, ignore_errors=True)

@@ -150,12 +150,15 @@ STOPWORDS = lexical.STOPWORDS | frozenset(
 _IDENT_QUERY = re.compile(r"^[A-Za-z_$][\w$]*(?:(?:::|\.|#|->|/)[A-Za-z_$][\w$]*)*(?:\(\))?$")
 
 
+RRF_K = 60  # reciprocal-rank-fusion constant
+
+
 @dataclass(frozen=True)
 class RankConfig:
     """Which ranking signals run and how strongly. The defaults are the shipped ranking; every
     ``use_*`` switch is one signal, measured by ablation on the semble benchmark."""
 
-    rrf_k: int = 60
+    rrf_k: int = RRF_K
     dense_weight: float = 1.0
     lexical_weight: float = 1.0
     # identifier-like queries lean on the lexical list, sentences on the dense one

@@ -12,10 +12,9 @@ import pathspec
 from codekin.embeddings.base import Encoder, Vectors
 from codekin.hit import Hit
 from codekin.index.code_index import CodeIndex
-from codekin.index.ranking import DEFAULT_RANKING, Candidate, RankConfig, rank
+from codekin.index.ranking import DEFAULT_RANKING, RRF_K, Candidate, RankConfig, rank
 from codekin.parsers.model import Chunk
 
-RRF_K = 60  # reciprocal-rank-fusion constant
 CANDIDATES = 100  # per retriever, before fusion
 
 
