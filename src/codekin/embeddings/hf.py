@@ -59,6 +59,12 @@ def weights_hash(model_dir: Path) -> str:
     return h.hexdigest()
 
 
+def mean_pool(hidden: Any, mask: Any) -> Any:
+    """Average of the token vectors the attention mask keeps (torch tensors [b, t, d], [b, t])."""
+    m = mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
+
+
 def pick_device(device: str) -> str:
     import torch
 
@@ -123,11 +129,8 @@ class HFEncoder:
                     return_tensors="pt",
                 ).to(self.device)
                 hidden = self._model(**batch).last_hidden_state
-                if self._pooling == "cls":
-                    pooled = hidden[:, 0]
-                else:
-                    mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                    pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+                mask = batch["attention_mask"]
+                pooled = hidden[:, 0] if self._pooling == "cls" else mean_pool(hidden, mask)
                 out[idx] = pooled.float().cpu().numpy()
         return normalise(out)
 
