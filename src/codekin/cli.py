@@ -1,4 +1,4 @@
-"""The ``codekin`` command line: index, search, similar, context, status, serve."""
+"""The ``codekin`` command line: index, search, similar, context, status, eval, serve."""
 
 from __future__ import annotations
 
@@ -9,10 +9,19 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-from codekin.hit import Hit
+from codekin.evaluation import (
+    DatasetError,
+    EvalReport,
+    evaluate,
+    load_dataset,
+    mine_repository,
+    write_dataset,
+)
+from codekin.hit import FileHit, Hit
 from codekin.index.indexer import IndexProgress, IndexStats
 from codekin.index.lock import IndexLocked
 from codekin.settings import Settings, load_file_settings, merge
@@ -44,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("query", nargs="+")
     p.add_argument("--language", action="append", default=None, help="only this language (repeatable)")
     p.add_argument("--path", action="append", default=None, help="only paths matching this glob (repeatable)")
+    p.add_argument("--files", action="store_true", help="the best files (with their best chunks), not chunks")
     p.add_argument("--no-update", action="store_true", help="search the index as it is, without updating")
     _add_common(p)
 
@@ -61,6 +71,31 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p)
 
     p = sub.add_parser("status", help="what the index holds")
+    _add_common(p)
+
+    p = sub.add_parser(
+        "eval",
+        help="measure search quality: on a JSONL query set, or on queries mined from doc comments",
+        description='Scores search on DATASET (JSONL, one {"query": ..., "path": ...[, "start_line": N, '
+        '"end_line": M]} per line) or, with --mine, on queries made from the first sentence of this '
+        "repository's doc comments, searched in a copy with those comments removed.",
+    )
+    p.add_argument("dataset", nargs="?", default=None, help="JSONL query set (paths relative to the root)")
+    p.add_argument(
+        "--mine", action="store_true", help="mine the query set from this repository's doc comments"
+    )
+    p.add_argument(
+        "--limit", type=int, default=200, help="with --mine: at most this many queries (default 200)"
+    )
+    p.add_argument("--seed", type=int, default=0, help="with --mine: seed of the query sample (default 0)")
+    p.add_argument(
+        "--save-dataset", metavar="FILE", default=None, help="with --mine: also write the queries here"
+    )
+    p.add_argument(
+        "--files", action="store_true", help="score file results (search --files) instead of chunks"
+    )
+    p.add_argument("--worst", type=int, default=10, help="how many of the worst queries to list (default 10)")
+    p.add_argument("--no-update", action="store_true", help="search the index as it is, without updating")
     _add_common(p)
 
     p = sub.add_parser("serve", help="run the language server (stdio by default)")
@@ -110,9 +145,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "similar": cmd_similar,
                 "context": cmd_context,
                 "status": cmd_status,
+                "eval": cmd_eval,
             }[args.command]
             return handler(ws, args)
-    except (IndexLocked, NotADirectoryError, LookupError, RuntimeError, OSError) as exc:
+    except (IndexLocked, NotADirectoryError, LookupError, RuntimeError, OSError, DatasetError) as exc:
         print(f"codekin: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -197,8 +233,11 @@ def _ensure_fresh(ws: Workspace, args: argparse.Namespace) -> None:
 
 def cmd_search(ws: Workspace, args: argparse.Namespace) -> int:
     _ensure_fresh(ws, args)
-    hits = ws.search(" ".join(args.query), args.k, languages=args.language, paths=args.path)
-    _print_hits(hits, args.json)
+    query = " ".join(args.query)
+    if args.files:
+        _print_files(ws.files(query, args.k, languages=args.language, paths=args.path), args.json)
+    else:
+        _print_hits(ws.search(query, args.k, languages=args.language, paths=args.path), args.json)
     return 0
 
 
@@ -254,6 +293,93 @@ def cmd_status(ws: Workspace, args: argparse.Namespace) -> int:
         f"last update:  {updated}\nlanguages:    {langs}"
     )
     return 0
+
+
+def cmd_eval(ws: Workspace, args: argparse.Namespace) -> int:
+    if bool(args.dataset) == bool(args.mine):
+        raise LookupError("give either a DATASET file or --mine (see codekin eval --help)")
+    if args.dataset:
+        queries = load_dataset(args.dataset)  # before indexing: a bad file fails fast
+        _ensure_fresh(ws, args)
+        report = evaluate(ws, queries, k=args.k, files=args.files)
+        _print_report(report, args, source=f"from {args.dataset}")
+        return 0
+    work = ws.index_dir / "eval-mined"
+    _note(args, f"mining doc comments of {ws.root} into a stripped copy at {work / 'tree'} …")
+    mined = mine_repository(
+        ws.file_filter,
+        work / "tree",
+        limit=args.limit,
+        seed=args.seed,
+        max_chunk_bytes=ws.settings.max_chunk_bytes,
+    )
+    if not mined.queries:
+        raise LookupError(f"no documented definitions with a usable doc comment in {mined.files} files")
+    if args.save_dataset:
+        write_dataset(mined.queries, args.save_dataset)
+    settings = replace(ws.settings, index_dir=str(work / "index"))
+    with Workspace(work / "tree", settings, encoder=ws.encoder) as copy:
+        _index_with_progress(copy, quiet=args.json)
+        report = evaluate(copy, mined.queries, k=args.k, files=args.files)
+    source = f"mined from {mined.documented} documented definitions in {mined.files} files"
+    _print_report(report, args, source=source)
+    return 0
+
+
+def _note(args: argparse.Namespace, text: str) -> None:
+    if not args.json:
+        print(f"codekin: {text}", file=sys.stderr)
+
+
+def _print_report(report: EvalReport, args: argparse.Namespace, source: str) -> None:
+    s, k = report.summary, report.summary.k
+    if args.json:
+        out = {
+            "mode": report.mode,
+            "source": source,
+            "summary": asdict(s),
+            "unknown_paths": list(report.unknown_paths),
+            "queries": [
+                {**r.query.to_json(), **asdict(r.score), "results": [list(span) for span in r.results]}
+                for r in report.results
+            ],
+        }
+        print(json.dumps(out, indent=2))
+        return
+    if report.unknown_paths:
+        shown = ", ".join(report.unknown_paths[:5]) + (" …" if len(report.unknown_paths) > 5 else "")
+        print(
+            f"warning: {len(report.unknown_paths)} target paths are not in the index ({shown}); "
+            "are they ignored, excluded or misspelt?"
+        )
+    print(f"{s.queries} queries {source}; {report.mode[:-1]} results, top {k}")
+    print(
+        f"  MRR@{k:<4} {s.mrr:.3f}\n  NDCG@{k:<3} {s.ndcg:.3f}\n  R@1     {s.recall_at_1:.3f}\n"
+        f"  R@{k:<5} {s.recall_at_k:.3f}"
+    )
+    worst = report.worst(args.worst)
+    if worst:
+        print(f"worst {len(worst)} queries (rank of the first correct result, '-' = not in the top {k}):")
+    for r in worst:
+        rank = str(r.score.first_rank) if r.score.first_rank else "-"
+        t = r.query.targets[0]
+        where = f"{t.path}:{t.start_line}-{t.end_line}" if t.start_line else t.path
+        more = f" (+{len(r.query.targets) - 1})" if len(r.query.targets) > 1 else ""
+        got = f"{r.results[0][0]}:{r.results[0][1]}" if r.results else "nothing"
+        print(f"  {rank:>2}  {r.query.query[:80]!r}\n      want {where}{more}; first result {got}")
+
+
+def _print_files(files: list[FileHit], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps([f.to_dict() for f in files], indent=2))
+        return
+    if not files:
+        print("no results")
+        return
+    for f in files:
+        print(f"{f.path}  ({f.language})")
+        for h in f.hits:
+            print(f"    {h.start_line}-{h.end_line}  {h.symbol or h.kind}  {h.score:.3f}")
 
 
 def _print_hits(hits: list[Hit], as_json: bool) -> None:

@@ -22,3 +22,16 @@ class Hit:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class FileHit:
+    """A file answering a "which files" query, with its best chunks (best first)."""
+
+    path: str
+    language: str
+    score: float  # the file's ranking score (only the order is meaningful)
+    hits: tuple[Hit, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from codekin.embeddings import Encoder, load_encoder
 from codekin.files import FileFilter, rel_path
-from codekin.hit import Hit
+from codekin.hit import FileHit, Hit
 from codekin.index.code_index import DB_NAME, MANIFEST_NAME, CodeIndex, prepare_dir
 from codekin.index.indexer import Indexer, IndexStats, ProgressCallback
 from codekin.index.lock import IndexLocked, WriteLock
@@ -172,6 +172,19 @@ class Workspace:
         if not query.strip():
             return []
         return self._searcher().search(query, k, _filters(languages, paths))
+
+    def files(
+        self,
+        query: str,
+        k: int = 10,
+        *,
+        languages: Iterable[str] | None = None,
+        paths: Iterable[str] | None = None,
+    ) -> list[FileHit]:
+        """"Which files" query -> the k best files, each with its best chunks."""
+        if not query.strip():
+            return []
+        return self._searcher().search_files(query, k, _filters(languages, paths))
 
     def similar(
         self,

@@ -89,3 +89,51 @@ def test_errors_are_clear(repo: Path, tmp_path: Path) -> None:
     assert out.returncode == 1 and "nope.py" in out.stderr and "Traceback" not in out.stderr
     out = codekin("status", "--root", str(tmp_path / "missing"), cwd=repo)
     assert out.returncode == 1 and "not a directory" in out.stderr
+
+
+def test_search_files(repo: Path) -> None:
+    out = codekin("search", "retry with exponential backoff", "--files", "--json", "--no-update", cwd=repo)
+    assert out.returncode == 0, out.stderr
+    files = json.loads(out.stdout)
+    assert files[0]["path"] == "server/retry.go" and files[0]["hits"][0]["symbol"] == "Retry"
+    assert len({f["path"] for f in files}) == len(files)
+    out = codekin("search", "area of a circle", "--files", "-k", "2", "--no-update", cwd=repo)
+    assert out.stdout.splitlines()[0] == "src/geometry.py  (python)"
+
+
+def test_eval_on_a_dataset(repo: Path, tmp_path: Path) -> None:
+    data = tmp_path / "queries.jsonl"
+    data.write_text(
+        '{"query": "total price of the shopping cart with discount", "path": "web/cart.ts"}\n'
+        '{"query": "area of a circle", "path": "src/geometry.py", "start_line": 10, "end_line": 11}\n'
+        '{"query": "retry with exponential backoff", "path": "server/nope.go"}\n'
+    )
+    out = codekin("eval", str(data), "--json", "--no-update", cwd=repo)
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert [q["first_rank"] for q in report["queries"]] == [1, 1, None]
+    assert report["summary"]["mrr"] == 2 / 3 and report["unknown_paths"] == ["server/nope.go"]
+    out = codekin("eval", str(data), "--no-update", cwd=repo)
+    assert "MRR@10   0.667" in out.stdout and "1 target paths are not in the index" in out.stdout
+    assert "'retry with exponential backoff'" in out.stdout  # listed among the worst
+
+    data.write_text('{"query": "ok", "path": "a.py"}\n{"query": "no path"}\n')
+    out = codekin("eval", str(data), cwd=repo)
+    assert out.returncode == 1 and "queries.jsonl:2:" in out.stderr and "Traceback" not in out.stderr
+    out = codekin("eval", cwd=repo)
+    assert out.returncode == 1 and "either a DATASET file or --mine" in out.stderr
+
+
+def test_eval_mine_searches_a_stripped_copy(repo: Path, tmp_path: Path) -> None:
+    saved = tmp_path / "mined.jsonl"
+    out = codekin("eval", "--mine", "--json", "--save-dataset", str(saved), cwd=repo)
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    queries = {q["query"]: q for q in report["queries"]}
+    assert "Euclidean distance between two points" in queries
+    assert queries["Euclidean distance between two points"]["first_rank"] == 1
+    assert report["summary"]["queries"] == len(saved.read_text().splitlines()) >= 2
+    copy = repo / ".codekin" / "eval-mined" / "tree" / "src" / "geometry.py"
+    assert "Euclidean" not in copy.read_text() and "Euclidean" in (repo / "src/geometry.py").read_text()
+    status = json.loads(codekin("status", "--json", cwd=repo).stdout)
+    assert status["files"] == 5  # the copy lives inside .codekin and is never indexed as the repo's own

@@ -194,6 +194,8 @@ class RankConfig:
 
 
 DEFAULT_RANKING = RankConfig()
+# "Which files" results group ranked chunks by file, so per-file diversity has no job there.
+FILE_RANKING = DEFAULT_RANKING.but(use_file_diversity=False)
 PLAIN_RRF = RankConfig(
     use_query_type=False,
     use_name_match=False,

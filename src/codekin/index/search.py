@@ -10,12 +10,13 @@ import numpy as np
 import pathspec
 
 from codekin.embeddings.base import Encoder, Vectors
-from codekin.hit import Hit
+from codekin.hit import FileHit, Hit
 from codekin.index.code_index import CodeIndex
-from codekin.index.ranking import DEFAULT_RANKING, RRF_K, Candidate, RankConfig, rank
+from codekin.index.ranking import DEFAULT_RANKING, FILE_RANKING, RRF_K, Candidate, RankConfig, rank
 from codekin.parsers.model import Chunk
 
 CANDIDATES = 100  # per retriever, before fusion
+CHUNKS_PER_FILE = 3  # chunks shown under each file result
 
 
 @dataclass(frozen=True)
@@ -47,27 +48,53 @@ class Searcher:
         encoder: Encoder,
         hybrid: bool = True,
         ranking: RankConfig | None = DEFAULT_RANKING,
+        file_ranking: RankConfig | None = FILE_RANKING,
     ) -> None:
         """``ranking`` None: dense order only (``hybrid`` False) or plain fusion; otherwise the
-        code-aware ranking of :mod:`codekin.index.ranking` with that configuration."""
+        code-aware ranking of :mod:`codekin.index.ranking` with that configuration.
+        ``file_ranking`` is the same for :meth:`search_files`."""
         self.index = index
         self.encoder = encoder
         self.hybrid = hybrid
         self.ranking = ranking
+        self.file_ranking = file_ranking
 
     def search(self, query: str, k: int = 10, filters: Filters = Filters()) -> list[Hit]:
         qvec = self.encoder.embed_queries([query])[0]
+        return self._hits(self._ranked_ids(query, qvec, k, filters, self.ranking), qvec)
+
+    def search_files(self, query: str, k: int = 10, filters: Filters = Filters()) -> list[FileHit]:
+        """The k files that best answer the query, each with its best chunks."""
+        qvec = self.encoder.embed_queries([query])[0]
+        ids = self._ranked_ids(query, qvec, CANDIDATES, filters, self.file_ranking)
+        chunks = self.index.store.chunks_by_ids(ids)
+        per_file: dict[str, list[int]] = {}
+        for cid in ids:
+            if cid in chunks:
+                per_file.setdefault(chunks[cid].path, []).append(cid)
+        files = list(per_file.items())[:k]
+        hits = {h.chunk_id: h for h in self._hits([c for _, cs in files for c in cs[:CHUNKS_PER_FILE]], qvec)}
+        out: list[FileHit] = []
+        for rank_pos, (path, cids) in enumerate(files):
+            best = tuple(hits[c] for c in cids[:CHUNKS_PER_FILE] if c in hits)
+            if best:
+                out.append(FileHit(path, best[0].language, round(1.0 / (rank_pos + 1), 4), best))
+        return out
+
+    def _ranked_ids(
+        self, query: str, qvec: Vectors, k: int, filters: Filters, ranking: RankConfig | None
+    ) -> list[int]:
+        """Chunk ids, best first: dense alone, plain fusion (``ranking`` None) or ranked."""
         dense = self._dense(qvec, filters, max(CANDIDATES, k))
         if not self.hybrid:
-            return self._hits([cid for cid, _ in dense[:k]], qvec)
+            return [cid for cid, _ in dense[:k]]
         lexical = self.index.store.lexical_search(query, max(CANDIDATES, k) * 2, filters.languages)
         if filters.paths:
             keep = set(self._keep_paths([cid for cid, _ in lexical], filters))
             lexical = [(cid, s) for cid, s in lexical if cid in keep]
-        if self.ranking is None:
-            return self._hits(rrf_fuse([[c for c, _ in dense], [c for c, _ in lexical]])[:k], qvec)
-        ranked = rank(query, self._candidates(dense, lexical), self.ranking)
-        return self._hits([c.chunk_id for c in ranked[:k]], qvec)
+        if ranking is None:
+            return rrf_fuse([[c for c, _ in dense], [c for c, _ in lexical]])[:k]
+        return [c.chunk_id for c in rank(query, self._candidates(dense, lexical), ranking)[:k]]
 
     def _candidates(
         self, dense: list[tuple[int, float]], lexical: list[tuple[int, float]]
