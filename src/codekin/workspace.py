@@ -181,7 +181,7 @@ class Workspace:
         languages: Iterable[str] | None = None,
         paths: Iterable[str] | None = None,
     ) -> list[FileHit]:
-        """"Which files" query -> the k best files, each with its best chunks."""
+        """A "which files" query -> the k best files, each with its best chunks."""
         if not query.strip():
             return []
         return self._searcher().search_files(query, k, _filters(languages, paths))

@@ -138,4 +138,3 @@ class CodeIndex:
     @property
     def unsaved(self) -> bool:
         return self._vectors is not None and self._vectors.generation != self._saved_generation
-
