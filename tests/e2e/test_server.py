@@ -135,6 +135,12 @@ async def test_search(client: CodekinClient) -> None:
     web = await search(client, "price of the items in a cart", paths=["web/**"])
     assert web["items"] and all(i["uri"].startswith(uri(client, "web/")) for i in web["items"])
 
+    files = await search(client, "straight-line distance between two points", files=True)
+    file_uris = [i["uri"] for i in files["items"]]
+    assert len(set(file_uris)) == len(file_uris) >= 2  # one item per file
+    assert set(file_uris[:2]) == {uri(client, "python/geometry.py"), uri(client, "python/points.py")}
+    assert files["items"][0]["symbol"] in ("euclidean_distance", "point_distance")
+
 
 async def test_ranges_use_the_negotiated_encoding(client: CodekinClient) -> None:
     # `var héllo = "🌍"; function greetWorld` : the chunk starts at byte 21 = UTF-16 unit 18.
@@ -335,6 +341,7 @@ async def test_unknown_and_malformed_requests_get_errors(client: CodekinClient) 
     assert await error_code("codekin/noSuchRequest", {}) == -32601
     assert await error_code("codekin/search", {"query": 42}) == -32602
     assert await error_code("codekin/search", ["not", "an", "object"]) == -32602
+    assert await error_code("codekin/search", {"query": "x", "files": "yes"}) == -32602
     assert (
         await error_code("codekin/similar", {"textDocument": {"uri": uri(client, "rust/lib.rs")}}) == -32602
     )

@@ -112,6 +112,7 @@ class SearchParams:
     limit: int = DEFAULT_LIMIT
     languages: tuple[str, ...] = ()
     paths: tuple[str, ...] = ()
+    files: bool = False  # one item per file: its best chunk
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,13 @@ def _int(data: Mapping[str, Any], key: str, method: str, default: int | None, lo
     return value
 
 
+def _bool(data: Mapping[str, Any], key: str, method: str) -> bool:
+    value = data.get(key, False)
+    if not isinstance(value, bool):
+        raise invalid(f"{method}: {key!r} must be true or false")
+    return value
+
+
 def _strings(data: Mapping[str, Any], key: str, method: str) -> tuple[str, ...]:
     value = data.get(key)
     if value is None:
@@ -202,7 +210,13 @@ def parse_search(params: Any) -> SearchParams:
     data = as_mapping(params, SEARCH)
     query = _str(data, "query", SEARCH, required=True) or ""
     limit = _int(data, "limit", SEARCH, DEFAULT_LIMIT, 1, MAX_LIMIT) or DEFAULT_LIMIT
-    return SearchParams(query, limit, _strings(data, "languages", SEARCH), _strings(data, "paths", SEARCH))
+    return SearchParams(
+        query,
+        limit,
+        _strings(data, "languages", SEARCH),
+        _strings(data, "paths", SEARCH),
+        _bool(data, "files", SEARCH),
+    )
 
 
 def parse_similar(params: Any) -> SimilarParams:

@@ -69,8 +69,13 @@ def search_folders(ls: CodekinServer, p: SearchParams) -> Found:
     found: Found = []
     folders = searchable(ls)
     for folder in folders:
-        assert folder.workspace is not None
-        hits = folder.workspace.search(p.query, p.limit, languages=p.languages or None, paths=p.paths or None)
+        ws = folder.workspace
+        assert ws is not None
+        languages, paths = p.languages or None, p.paths or None
+        if p.files:
+            hits = [f.hits[0] for f in ws.files(p.query, p.limit, languages=languages, paths=paths)]
+        else:
+            hits = ws.search(p.query, p.limit, languages=languages, paths=paths)
         found += [(folder, h) for h in hits]
     if len(folders) > 1:  # one folder keeps its fused ranking; several interleave by similarity
         found.sort(key=lambda fh: -fh[1].score)
