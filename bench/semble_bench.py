@@ -11,7 +11,9 @@ Each repository's searched folder is indexed once per model with the real pipeli
 * ``bm25``   — codekin's lexical index alone (``Store.lexical_search``);
 * ``dense``  — the encoder alone (``Settings(hybrid=False)``);
 * ``hybrid`` — dense + BM25 fused by plain reciprocal rank (no code-aware ranking);
-* ``ranked`` — what ``Workspace.search`` returns: hybrid + code-aware ranking (the default).
+* ``ranked`` — what ``Workspace.search`` returns: hybrid + code-aware ranking (the default);
+* ``files``  — what ``Workspace.files`` returns ("which files" results, one per file, ranked with
+  ``FILE_RANKING``): the benchmark's targets are files, so this is the mode that answers it.
 
 Overall = mean over repositories of per-repository mean NDCG@10 (semble's figure); by category
 and by language are means over repositories of their per-repository means within the group.
@@ -37,11 +39,11 @@ from semble_data import SUBSET, K, Repo, ensure_tree, load_repos, ndcg_at_k, tre
 from codekin import Workspace  # noqa: E402
 from codekin.embeddings.base import Encoder, Vectors  # noqa: E402
 from codekin.index import lexical  # noqa: E402
-from codekin.index.ranking import DEFAULT_RANKING, PLAIN_RRF, RankConfig  # noqa: E402
+from codekin.index.ranking import DEFAULT_RANKING, FILE_RANKING, PLAIN_RRF, RankConfig  # noqa: E402
 from codekin.index.search import Searcher  # noqa: E402
 from codekin.settings import DEFAULT_MODEL, Settings  # noqa: E402
 
-SYSTEMS = ("bm25", "dense", "hybrid", "ranked")
+SYSTEMS = ("bm25", "dense", "hybrid", "ranked", "files")
 
 
 class QueryCache:
@@ -118,6 +120,7 @@ class Variant:
     ranking: RankConfig | None
     query: lexical.QueryOptions
     lexical_only: bool = False
+    files: bool = False  # rank with ``ranking`` as the file ranking and list files
 
 
 def searchers(
@@ -135,11 +138,13 @@ def searchers(
         return lambda q: [h.path for h in searcher.search(q, K)]
 
     def variant(v: Variant) -> Callable[[str], list[str]]:
-        run = (
-            bm25
-            if v.lexical_only
-            else via(Searcher(ws.code_index, ws.encoder, hybrid=True, ranking=v.ranking))
-        )
+        if v.lexical_only:
+            run = bm25
+        elif v.files:
+            searcher = Searcher(ws.code_index, ws.encoder, hybrid=True, file_ranking=v.ranking)
+            run = lambda q: [f.path for f in searcher.search_files(q, K)]  # noqa: E731
+        else:
+            run = via(Searcher(ws.code_index, ws.encoder, hybrid=True, ranking=v.ranking))
 
         def search(q: str) -> list[str]:
             saved, lexical.QUERY_OPTIONS = lexical.QUERY_OPTIONS, v.query
@@ -159,6 +164,8 @@ def searchers(
             out[system] = via(Searcher(ws.code_index, ws.encoder, hybrid=True, ranking=None))
         elif system == "ranked":
             out[system] = lambda q: [h.path for h in ws.search(q, K)]
+        elif system == "files":
+            out[system] = lambda q: [f.path for f in ws.files(q, K)]
         else:
             raise SystemExit(f"unknown system {system!r} (choose from {', '.join(SYSTEMS)})")
     for name, v in ablations.items():
@@ -187,15 +194,18 @@ def ablation_variants() -> dict[str, Variant]:
 
 def parse_variants(spec: str) -> dict[str, Variant]:
     """``name=key:value,key:value;name2=...``: keys are RankConfig or QueryOptions fields,
-    ``base:plain`` (start from plain RRF) or ``bm25:1`` (BM25 alone with those query options)."""
+    ``base:plain`` (start from plain RRF), ``base:files`` (start from FILE_RANKING),
+    ``files:1`` (list files, ranked with this configuration) or ``bm25:1`` (BM25 alone with
+    those query options)."""
     out: dict[str, Variant] = {}
     rank_fields = {f.name: f for f in fields(RankConfig)}
     query_fields = {f.name for f in fields(lexical.QueryOptions)}
     for part in filter(None, (p.strip() for p in spec.split(";"))):
         name, _, body = part.partition("=")
         items = dict(kv.split(":", 1) for kv in filter(None, body.split(",")))
-        ranking = PLAIN_RRF if items.pop("base", "") == "plain" else DEFAULT_RANKING
+        ranking = {"plain": PLAIN_RRF, "files": FILE_RANKING}.get(items.pop("base", ""), DEFAULT_RANKING)
         only = items.pop("bm25", "0") == "1"
+        files = items.pop("files", "0") == "1"
         rank_changes: dict[str, Any] = {}
         query_changes: dict[str, Any] = {}
         for key, raw in items.items():
@@ -213,7 +223,7 @@ def parse_variants(spec: str) -> dict[str, Variant]:
             else:
                 raise SystemExit(f"unknown variant key {key!r}")
         out[name] = Variant(
-            ranking.but(**rank_changes), replace(lexical.QUERY_OPTIONS, **query_changes), only
+            ranking.but(**rank_changes), replace(lexical.QUERY_OPTIONS, **query_changes), only, files
         )
     return out
 
