@@ -29,9 +29,11 @@ from typing import Any, Protocol
 
 from _datasets import Dataset, Query, Target, load_cosqa, load_stdlib
 from _models import resolve, short_name
+from _variants import Variant, parse_variants, with_query_options
 
 import codekin
 from codekin import Settings, Workspace
+from codekin.index.search import Searcher
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_COSQA = REPO.parent / "shared" / "datasets" / "cosqa-dev.json"
@@ -135,7 +137,14 @@ def lexical_searcher(ws: Workspace, k: int = K) -> Callable[[str], list[LexicalH
     return search
 
 
-def run_dataset(data: Dataset, candidates: Sequence[str], work: Path, cache: Path, k: int = K) -> list[Row]:
+def run_dataset(
+    data: Dataset,
+    candidates: Sequence[str],
+    work: Path,
+    cache: Path,
+    k: int = K,
+    variants: dict[str, Variant] | None = None,
+) -> list[Row]:
     repo = work / data.name / "repo"
     data.write(repo)
     indexable = {entry.rel for entry in Workspace(repo, Settings()).file_filter.walk()}
@@ -145,7 +154,7 @@ def run_dataset(data: Dataset, candidates: Sequence[str], work: Path, cache: Pat
     rows: list[Row] = []
     for n, candidate in enumerate(candidates):
         rows += run_model(
-            data.name, queries, candidate, repo, work / data.name / f"index-{n}", cache, n == 0, k
+            data.name, queries, candidate, repo, work / data.name / f"index-{n}", cache, n == 0, k, variants
         )
     return rows
 
@@ -159,9 +168,10 @@ def run_model(
     cache: Path,
     with_bm25: bool,
     k: int = K,
+    variants: dict[str, Variant] | None = None,
 ) -> list[Row]:
     """Index ``repo`` once with the candidate's encoder, then rank with bm25 (optionally),
-    dense and hybrid."""
+    dense, hybrid and each ranking variant (system ``hybrid:NAME``)."""
     model, name = resolve(candidate, cache), short_name(candidate)
     settings = Settings(model=model, hybrid=False, index_dir=str(index_dir))
     t0 = time.perf_counter()
@@ -205,6 +215,10 @@ def run_model(
         if again.embedded:
             log.warning("%s: reopening the index re-embedded %d chunks", dataset, again.embedded)
         add("hybrid", name, *evaluate(partial(hybrid_ws.search, k=k), queries, k))
+        for vname, v in (variants or {}).items():
+            searcher = Searcher(hybrid_ws.code_index, encoder, hybrid=not v.lexical_only, ranking=v.ranking)
+            run = with_query_options(v, partial(searcher.search, k=k))
+            add(f"hybrid:{vname}", name, *evaluate(run, queries, k))
     shutil.rmtree(index_dir, ignore_errors=True)
     return rows
 
@@ -273,6 +287,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--stdlib-modules", type=int, default=40)
     p.add_argument("--stdlib-queries", type=int, default=500)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--variants", default="", help="ranking variants as in semble_bench.py (NAME=key:value,...;...)"
+    )
     p.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE, help="assembled models (git-ignored)")
     p.add_argument("--json", type=Path, default=None, metavar="OUT", help="also write the figures as JSON")
     args = p.parse_args(argv)
@@ -302,6 +319,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parse_args(argv)
     candidates = [m.strip() for m in args.models.split(",") if m.strip()]
+    variants = parse_variants(args.variants)
     started = time.perf_counter()
     rows: list[Row] = []
     facts: dict[str, Any] = {}
@@ -309,7 +327,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name in (d.strip() for d in args.datasets.split(",") if d.strip()):
             data = load(name, args)
             log.info("%s: %d files, %d queries", name, len(data.files), len(data.queries))
-            rows += run_dataset(data, candidates, Path(tmp), args.cache_dir)
+            rows += run_dataset(data, candidates, Path(tmp), args.cache_dir, variants=variants)
             facts[name] = {"files": len(data.files), "notes": data.notes}
     wall = time.perf_counter() - started
     print(format_table(rows))

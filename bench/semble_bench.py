@@ -28,18 +28,16 @@ import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _variants import Variant, ablation_variants, parse_variants, with_query_options  # noqa: E402
 from semble_data import SUBSET, K, Repo, ensure_tree, load_repos, ndcg_at_k, tree_revision  # noqa: E402
 
 from codekin import Workspace  # noqa: E402
 from codekin.embeddings.base import Encoder, Vectors  # noqa: E402
-from codekin.index import lexical  # noqa: E402
-from codekin.index.ranking import DEFAULT_RANKING, FILE_RANKING, PLAIN_RRF, RankConfig  # noqa: E402
 from codekin.index.search import Searcher  # noqa: E402
 from codekin.settings import DEFAULT_MODEL, Settings  # noqa: E402
 
@@ -113,16 +111,6 @@ def open_workspace(
     return ws, info
 
 
-@dataclass(frozen=True)
-class Variant:
-    """A ranking configuration to compare: BM25 alone (``lexical_only``) or hybrid + ranking."""
-
-    ranking: RankConfig | None
-    query: lexical.QueryOptions
-    lexical_only: bool = False
-    files: bool = False  # rank with ``ranking`` as the file ranking and list files
-
-
 def searchers(
     ws: Workspace, systems: list[str], ablations: dict[str, Variant]
 ) -> dict[str, Callable[[str], list[str]]]:
@@ -139,21 +127,11 @@ def searchers(
 
     def variant(v: Variant) -> Callable[[str], list[str]]:
         if v.lexical_only:
-            run = bm25
-        elif v.files:
+            return with_query_options(v, bm25)
+        if v.files:
             searcher = Searcher(ws.code_index, ws.encoder, hybrid=True, file_ranking=v.ranking)
-            run = lambda q: [f.path for f in searcher.search_files(q, K)]  # noqa: E731
-        else:
-            run = via(Searcher(ws.code_index, ws.encoder, hybrid=True, ranking=v.ranking))
-
-        def search(q: str) -> list[str]:
-            saved, lexical.QUERY_OPTIONS = lexical.QUERY_OPTIONS, v.query
-            try:
-                return run(q)
-            finally:
-                lexical.QUERY_OPTIONS = saved
-
-        return search
+            return with_query_options(v, lambda q: [f.path for f in searcher.search_files(q, K)])
+        return with_query_options(v, via(Searcher(ws.code_index, ws.encoder, hybrid=True, ranking=v.ranking)))
 
     for system in systems:
         if system == "bm25":
@@ -170,61 +148,6 @@ def searchers(
             raise SystemExit(f"unknown system {system!r} (choose from {', '.join(SYSTEMS)})")
     for name, v in ablations.items():
         out[name] = variant(v)
-    return out
-
-
-def ablation_variants() -> dict[str, Variant]:
-    """``-x`` = the default ranking without signal x; ``+x`` = plain RRF (default lexical query
-    options) with only x switched on. Lexical query options are signals too."""
-    q0 = lexical.QUERY_OPTIONS
-    plain_q = lexical.QueryOptions(**{f.name: False for f in fields(lexical.QueryOptions)})
-    out: dict[str, Variant] = {}
-    for f in fields(RankConfig):
-        if f.name.startswith("use_"):
-            sig = f.name.removeprefix("use_")
-            if getattr(DEFAULT_RANKING, f.name):
-                out[f"-{sig}"] = Variant(DEFAULT_RANKING.but(**{f.name: False}), q0)
-            out[f"+{sig}"] = Variant(PLAIN_RRF.but(**{f.name: True}), plain_q)
-    for f in fields(lexical.QueryOptions):
-        if getattr(q0, f.name):
-            out[f"-{f.name}"] = Variant(DEFAULT_RANKING, replace(q0, **{f.name: False}))
-        out[f"+{f.name}"] = Variant(PLAIN_RRF, replace(plain_q, **{f.name: True}))
-    return out
-
-
-def parse_variants(spec: str) -> dict[str, Variant]:
-    """``name=key:value,key:value;name2=...``: keys are RankConfig or QueryOptions fields,
-    ``base:plain`` (start from plain RRF), ``base:files`` (start from FILE_RANKING),
-    ``files:1`` (list files, ranked with this configuration) or ``bm25:1`` (BM25 alone with
-    those query options)."""
-    out: dict[str, Variant] = {}
-    rank_fields = {f.name: f for f in fields(RankConfig)}
-    query_fields = {f.name for f in fields(lexical.QueryOptions)}
-    for part in filter(None, (p.strip() for p in spec.split(";"))):
-        name, _, body = part.partition("=")
-        items = dict(kv.split(":", 1) for kv in filter(None, body.split(",")))
-        ranking = {"plain": PLAIN_RRF, "files": FILE_RANKING}.get(items.pop("base", ""), DEFAULT_RANKING)
-        only = items.pop("bm25", "0") == "1"
-        files = items.pop("files", "0") == "1"
-        rank_changes: dict[str, Any] = {}
-        query_changes: dict[str, Any] = {}
-        for key, raw in items.items():
-            value: Any = (
-                raw.lower() in ("1", "true", "on")
-                if raw.lower() in ("0", "1", "true", "false", "on", "off")
-                else float(raw)
-            )
-            if key in rank_fields:
-                if rank_fields[key].type in ("int", int):
-                    value = int(value)
-                rank_changes[key] = value
-            elif key in query_fields:
-                query_changes[key] = bool(value)
-            else:
-                raise SystemExit(f"unknown variant key {key!r}")
-        out[name] = Variant(
-            ranking.but(**rank_changes), replace(lexical.QUERY_OPTIONS, **query_changes), only, files
-        )
     return out
 
 

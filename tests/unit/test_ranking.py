@@ -232,3 +232,12 @@ def test_symbol_search_finds_the_definition_first(tmp_path: Path) -> None:
 def test_path_match_joins_adjacent_words() -> None:
     assert path_match(analyse_query("URL-encoded form body parser"), "lib/plug/parsers/urlencoded.ex") == 1.0
     assert path_match(analyse_query("type adapter factory"), "gson/TypeAdapterFactory.java") == 1.0
+
+
+def test_default_fusion_leans_on_the_dense_list() -> None:
+    # equal ranks in opposite lists: plain RRF ties (lower id first), the default prefers dense
+    def make() -> list[Candidate]:
+        return [cand(1, "a.py", lexical=0), cand(2, "b.py", dense=0)]
+
+    assert ids(rank("sum the prices", make(), PLAIN_RRF)) == [1, 2]
+    assert ids(rank("sum the prices", make(), DEFAULT_RANKING))[0] == 2
