@@ -176,6 +176,23 @@ test(':Codekin search fills the quickfix list in rank order', function()
   end
 end)
 
+test(':Codekin files lists each file once', function()
+  local d = run_and_wait('files', function()
+    vim.cmd('Codekin files area of a circle')
+  end)
+  local qf = vim.fn.getqflist({ title = 1, items = 1 })
+  eq(qf.title, 'Codekin files: area of a circle', 'quickfix title')
+  out('# files: ' .. qf_summary(qf.items))
+  local seen = {}
+  for _, it in ipairs(qf.items) do
+    local name = rel(vim.api.nvim_buf_get_name(it.bufnr))
+    truthy(not seen[name], 'file listed twice: ' .. name)
+    seen[name] = true
+  end
+  truthy(seen['geometry.py'] and seen['shapes.js'], 'both circle files listed: ' .. vim.inspect(seen))
+  eq(#d.items, #qf.items, 'one quickfix item per file')
+end)
+
 test(':Codekin similar (cursor) finds the JavaScript twin and excludes the chunk itself', function()
   vim.cmd.edit(vim.fn.fnameescape(ws .. '/geometry.py'))
   vim.api.nvim_win_set_cursor(0, { 8, 4 }) -- inside circle_area
@@ -303,7 +320,7 @@ end)
 test(':Codekin completes its subcommands', function()
   local all = vim.fn.getcompletion('Codekin ', 'cmdline')
   table.sort(all)
-  eq(table.concat(all, ','), 'context,reindex,search,similar,status', 'subcommands')
+  eq(table.concat(all, ','), 'context,files,reindex,search,similar,status', 'subcommands')
   eq(table.concat(vim.fn.getcompletion('Codekin si', 'cmdline'), ','), 'similar', 'prefix')
   eq(#vim.fn.getcompletion('Codekin search foo ', 'cmdline'), 0, 'no completion after the query')
 end)

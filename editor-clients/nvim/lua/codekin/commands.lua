@@ -25,28 +25,35 @@ local function notify_partial(result)
   end
 end
 
---- Natural-language search of the workspace.
+--- Natural-language search of the workspace (`files = true`: one result per file).
 ---@param query? string nil or '' prompts with vim.ui.input
----@param o? {limit?: integer, picker?: string, languages?: string[], paths?: string[], bufnr?: integer}
+---@param o? {limit?: integer, picker?: string, languages?: string[], paths?: string[], files?: boolean, bufnr?: integer}
 function M.search(query, o)
   o = o or {}
+  local command = o.files and 'files' or 'search'
   if not query or vim.trim(query) == '' then
-    vim.ui.input({ prompt = 'Codekin search: ' }, function(input)
+    vim.ui.input({ prompt = 'Codekin ' .. command .. ': ' }, function(input)
       if input and vim.trim(input) ~= '' then
         M.search(input, o)
       end
     end)
     return
   end
-  local params = { query = query, limit = o.limit or opts().limit, languages = o.languages, paths = o.paths }
+  local params = {
+    query = query,
+    limit = o.limit or opts().limit,
+    languages = o.languages,
+    paths = o.paths,
+    files = o.files or nil,
+  }
   lsp.request('codekin/search', params, function(err, result, client)
     if err then
-      return fail('search', err)
+      return fail(command, err)
     end
     notify_partial(result)
     local items = (result or {}).items or {}
-    local qf = ui.show('Codekin search: ' .. query, items, client, { picker = o.picker })
-    done({ command = 'search', query = query, items = items, qf = qf, result = result })
+    local qf = ui.show('Codekin ' .. command .. ': ' .. query, items, client, { picker = o.picker })
+    done({ command = command, query = query, items = items, qf = qf, result = result })
   end, o.bufnr)
 end
 
@@ -236,6 +243,9 @@ M.subcommands = {
   search = function(a)
     M.search(a.rest)
   end,
+  files = function(a)
+    M.search(a.rest, { files = true })
+  end,
   similar = function(a)
     M.similar({ range = a.range > 0 and { a.line1, a.line2 } or nil })
   end,
@@ -287,7 +297,7 @@ function M.create_user_command()
       table.sort(r)
       return r
     end,
-    desc = 'codekin: search | similar | context | reindex[!] | status',
+    desc = 'codekin: search | files | similar | context | reindex[!] | status',
   })
 end
 
