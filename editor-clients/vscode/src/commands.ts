@@ -49,6 +49,9 @@ export class Commands {
     const reg = (id: string, fn: (...args: any[]) => unknown) =>
       context.subscriptions.push(vscode.commands.registerCommand(id, fn));
     reg('codekin.search', (query?: string) => this.search(typeof query === 'string' ? query : undefined));
+    reg('codekin.searchFiles', (query?: string) =>
+      this.search(typeof query === 'string' ? query : undefined, { files: true }),
+    );
     reg('codekin.findSimilar', () => this.findSimilar());
     reg('codekin.copyContext', () => this.copyContext());
     reg('codekin.reindex', (opts?: { full?: boolean }) => this.reindex(!!opts?.full));
@@ -60,15 +63,19 @@ export class Commands {
     reg('codekin.installServer', () => this.server.install());
   }
 
-  /** Semantic Search: a QuickPick with debounced live results. */
-  async search(initial?: string): Promise<void> {
+  /** Semantic Search (or, with `files`, Find Files: one row per file): a QuickPick with
+   * debounced live results. */
+  async search(initial?: string, opts: { files?: boolean } = {}): Promise<void> {
     const client = await this.server.require();
     if (!client) {
       return;
     }
+    const files = !!opts.files;
     const qp = vscode.window.createQuickPick<Row>();
-    qp.title = 'Codekin: Semantic Search';
-    qp.placeholder = 'Describe the code you are looking for (e.g. "parse a config file")';
+    qp.title = files ? 'Codekin: Find Files' : 'Codekin: Semantic Search';
+    qp.placeholder = files
+      ? 'Which files… (e.g. "where are HTTP retries configured")'
+      : 'Describe the code you are looking for (e.g. "parse a config file")';
     qp.matchOnDescription = false;
     qp.matchOnDetail = false;
     // Results come ranked from the server: VS Code must neither filter nor re-sort them.
@@ -88,7 +95,7 @@ export class Commands {
       try {
         const result = await client.sendRequest<SearchResult>(
           SEARCH,
-          { query, limit: cfg().get<number>('search.limit', 20) },
+          { query, limit: cfg().get<number>('search.limit', 20), ...(files ? { files: true } : {}) },
           cts.token,
         );
         if (!latest.isCurrent(ticket)) {

@@ -31,6 +31,8 @@ export interface SearchParams {
   limit?: number;
   languages?: string[];
   paths?: string[];
+  /** One item per file (its best chunk). */
+  files?: boolean;
 }
 
 export interface SimilarParams {

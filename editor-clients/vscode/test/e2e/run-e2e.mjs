@@ -247,6 +247,25 @@ try {
     await page.locator('.statusbar-item', { hasText: 'Ln 6,' }).first().waitFor({ timeout: 5000 });
   });
 
+  await check('Find Files lists each file once', async () => {
+    await runCommand('Codekin: Find Files');
+    await page.locator('.quick-input-title', { hasText: 'Codekin: Find Files' }).waitFor();
+    await page.locator('.quick-input-widget input').pressSequentially('area of a circle', { delay: 30 });
+    const rows = page.locator('.quick-input-list .monaco-list-row');
+    await rows.filter({ hasText: 'circle' }).first().waitFor({ timeout: 20000 });
+    await page.waitForTimeout(300);
+    const texts = await rows.allInnerTexts();
+    log('# files rows: ' + texts.map((t) => t.replace(/\s+/g, ' ').trim()).join(' | '));
+    // a row reads "<symbol><file>:<line> · <score>…"; each circle file must be on exactly one row
+    for (const file of ['geometry.py:', 'shapes.js:']) {
+      const n = texts.filter((t) => t.includes(file)).length;
+      assert(n === 1, `${file} on ${n} rows`);
+    }
+    assert(/circle_area|circleArea/.test(texts[0]), `first row: ${texts[0]}`);
+    await page.keyboard.press('Escape');
+    await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+  });
+
   await check('Find Similar Code shows the JavaScript twin in the peek view', async () => {
     await gotoLine(8);
     await runCommand('Codekin: Find Similar Code');
