@@ -30,7 +30,7 @@ class FileHit:
 
     path: str
     language: str
-    score: float  # the file's ranking score (only the order is meaningful)
+    score: float  # cosine similarity of its best chunk (the order comes from the ranking)
     hits: tuple[Hit, ...]
 
     def to_dict(self) -> dict[str, Any]:

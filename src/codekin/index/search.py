@@ -66,7 +66,7 @@ class Searcher:
     def search_files(self, query: str, k: int = 10, filters: Filters = Filters()) -> list[FileHit]:
         """The k files that best answer the query, each with its best chunks."""
         qvec = self.encoder.embed_queries([query])[0]
-        ids = self._ranked_ids(query, qvec, CANDIDATES, filters, self.file_ranking)
+        ids = self._ranked_ids(query, qvec, max(CANDIDATES, k * CHUNKS_PER_FILE), filters, self.file_ranking)
         chunks = self.index.store.chunks_by_ids(ids)
         per_file: dict[str, list[int]] = {}
         for cid in ids:
@@ -75,10 +75,10 @@ class Searcher:
         files = list(per_file.items())[:k]
         hits = {h.chunk_id: h for h in self._hits([c for _, cs in files for c in cs[:CHUNKS_PER_FILE]], qvec)}
         out: list[FileHit] = []
-        for rank_pos, (path, cids) in enumerate(files):
+        for path, cids in files:
             best = tuple(hits[c] for c in cids[:CHUNKS_PER_FILE] if c in hits)
             if best:
-                out.append(FileHit(path, best[0].language, round(1.0 / (rank_pos + 1), 4), best))
+                out.append(FileHit(path, best[0].language, best[0].score, best))
         return out
 
     def _ranked_ids(
