@@ -216,7 +216,7 @@ def run_model(
             log.warning("%s: reopening the index re-embedded %d chunks", dataset, again.embedded)
         add("hybrid", name, *evaluate(partial(hybrid_ws.search, k=k), queries, k))
         for vname, v in (variants or {}).items():
-            searcher = Searcher(hybrid_ws.code_index, encoder, hybrid=not v.lexical_only, ranking=v.ranking)
+            searcher = Searcher(hybrid_ws.code_index, encoder, hybrid=True, ranking=v.ranking)
             run = with_query_options(v, partial(searcher.search, k=k))
             add(f"hybrid:{vname}", name, *evaluate(run, queries, k))
     shutil.rmtree(index_dir, ignore_errors=True)
