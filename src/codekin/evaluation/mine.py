@@ -8,12 +8,9 @@ the copy is what gets indexed and searched, and the targets' lines refer to it.
 
 from __future__ import annotations
 
-import ast
 import logging
 import random
 import shutil
-import textwrap
-import warnings
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,7 +19,7 @@ from pathlib import Path
 from codekin.evaluation.dataset import EvalQuery, Target
 from codekin.files import FileFilter, SkipFile, read_source
 from codekin.parsers import chunk_file
-from codekin.parsers.doc_comments import clean_query, split_doc
+from codekin.parsers.doc_comments import clean_query, parse_python, python_source, split_doc
 
 log = logging.getLogger(__name__)
 
@@ -68,23 +65,13 @@ def strip_doc_comments(
         query = clean_query(split.doc)
         if query is None or len(code.strip()) < MIN_CODE_CHARS:
             continue
-        if c.language == "python" and not _python_parses(code, c.start_col):
+        if c.language == "python" and parse_python(python_source(code, c.start_col)) is None:
             continue  # the docstring was the whole body: removing it would break the file
         edits.append((c.start_byte, c.end_byte, code.encode("utf-8")))
         found.append(StrippedDefinition(c.kind, c.qualified_name, query))
     for start, end, new in reversed(edits):  # chunks are disjoint and in file order
         data = data[:start] + new + data[end:]
     return data, found
-
-
-def _python_parses(code: str, start_col: int) -> bool:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ast.parse(textwrap.dedent(" " * start_col + code))
-    except (SyntaxError, ValueError):
-        return False
-    return True
 
 
 def mine_repository(

@@ -131,14 +131,26 @@ def leading_comment(text: str, language: str) -> DocSplit | None:
     return DocSplit("\n".join(doc_lines).strip(), code, "comment")
 
 
-def python_docstring(text: str, start_col: int) -> DocSplit | None:
-    """A Python definition's docstring (must occupy whole lines) and the text without it."""
-    source = textwrap.dedent(" " * start_col + text)
+def python_source(text: str, start_col: int) -> str:
+    """A chunk's Python text as a module: its first line re-indented to ``start_col``, dedented."""
+    return textwrap.dedent(" " * start_col + text)
+
+
+def parse_python(source: str) -> ast.Module | None:
+    """The module's tree, or None when it does not parse (warnings silenced)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            tree = ast.parse(source)
+            return ast.parse(source)
     except (SyntaxError, ValueError):
+        return None
+
+
+def python_docstring(text: str, start_col: int) -> DocSplit | None:
+    """A Python definition's docstring (must occupy whole lines) and the text without it."""
+    source = python_source(text, start_col)
+    tree = parse_python(source)
+    if tree is None:
         return None
     defs = [n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)]
     if len(defs) != 1:
