@@ -168,7 +168,8 @@ def _int(data: Mapping[str, Any], key: str, method: str, default: int | None, lo
     return value
 
 
-def _bool(data: Mapping[str, Any], key: str, method: str) -> bool:
+def as_bool(data: Mapping[str, Any], key: str, method: str) -> bool:
+    """An optional boolean parameter (default false); anything else is an invalid-params error."""
     value = data.get(key, False)
     if not isinstance(value, bool):
         raise invalid(f"{method}: {key!r} must be true or false")
@@ -215,7 +216,7 @@ def parse_search(params: Any) -> SearchParams:
         limit,
         _strings(data, "languages", SEARCH),
         _strings(data, "paths", SEARCH),
-        _bool(data, "files", SEARCH),
+        as_bool(data, "files", SEARCH),
     )
 
 

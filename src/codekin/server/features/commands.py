@@ -16,6 +16,7 @@ from codekin.server.protocol import (
     CMD_OPEN_SIMILAR,
     CMD_REINDEX,
     IndexStatusResult,
+    as_bool,
     as_mapping,
     invalid,
 )
@@ -27,9 +28,7 @@ def register(server: CodekinServer) -> None:
     @server.command(CMD_REINDEX)
     async def reindex(ls: CodekinServer, *args: Any) -> IndexStatusResult:
         options = as_mapping(args[0], CMD_REINDEX) if args and args[0] is not None else {}
-        full = options.get("full", False)
-        if not isinstance(full, bool):
-            raise invalid(f"{CMD_REINDEX}: 'full' must be true or false")
+        full = as_bool(options, "full", CMD_REINDEX)
         folders = [f for f in ls.state.folders.values() if f.root.is_dir()]
         await asyncio.gather(*(index_folder(ls, f, full=full) for f in folders))
         return ls.state.status()
