@@ -42,11 +42,11 @@ def make_client() -> LanguageClient:
     client = LanguageClient(converter_factory=json_converter)
     register_lsp_features(client)
 
-    @client.feature(types.CLIENT_REGISTER_CAPABILITY)
+    @client.feature(types.CLIENT_REGISTER_CAPABILITY)  # type: ignore[untyped-decorator]
     def registered(params: types.RegistrationParams) -> None:
         return None
 
-    @client.feature("codekin/indexStatusChanged")
+    @client.feature("codekin/indexStatusChanged")  # type: ignore[untyped-decorator]
     def status_changed(params: Any) -> None:
         return None
 
@@ -54,7 +54,7 @@ def make_client() -> LanguageClient:
 
 
 async def call(client: LanguageClient, method: str, params: Any = None) -> Any:
-    return await asyncio.wait_for(client.protocol.send_request_async(method, params), 600)
+    return await asyncio.wait_for(client.protocol.send_request_async(method, params), 600)  # type: ignore[no-untyped-call]
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -127,7 +127,7 @@ async def run(args: argparse.Namespace) -> int:
         print(f"  median minus debounce {statistics.median(latencies) - debounce:.0f} ms")
         await client.shutdown_session()
     finally:
-        await client.stop()
+        await client.stop()  # type: ignore[no-untyped-call]
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
 

@@ -102,8 +102,27 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 def _cmd_export(args: argparse.Namespace) -> int:
     from training.export import export_model
 
-    export_model(args.checkpoint, args.out, dtype=args.dtype, metrics=args.metrics)
+    export_model(
+        args.checkpoint, args.out, dtype=args.dtype, metrics=args.metrics, benchmarks=args.benchmarks
+    )
     print(f"exported to {args.out}")
+    return 0
+
+
+def _cmd_merge(args: argparse.Namespace) -> int:
+    from training.merge import merge_weights
+
+    merge_weights(args.base, args.tuned, args.alpha, args.out)
+    print(f"merged (alpha {args.alpha}) into {args.out}")
+    return 0
+
+
+def _cmd_shrink(args: argparse.Namespace) -> int:
+    from training.shrink import shrink_layers
+
+    keep = [int(x) for x in args.keep.split(",")]
+    shrink_layers(args.model, keep, args.out)
+    print(f"kept layers {keep} of {args.model} in {args.out}")
     return 0
 
 
@@ -159,11 +178,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", type=Path, default=None)
     p.set_defaults(func=_cmd_evaluate)
 
+    p = sub.add_parser("merge", help="interpolate fine-tuned weights toward the base model (WiSE-FT)")
+    p.add_argument("tuned", type=Path, help="training run folder or model directory")
+    p.add_argument("--base", default=BASE_MODEL, help="base weights (packaged name or directory)")
+    p.add_argument("--alpha", type=float, default=0.5, help="share of the fine-tuned weights")
+    p.add_argument("--out", type=Path, required=True)
+    p.set_defaults(func=_cmd_merge)
+
+    p = sub.add_parser("shrink", help="a faster student: keep only some transformer layers")
+    p.add_argument("model", help="packaged name, model directory or training run folder")
+    p.add_argument("--keep", required=True, help="comma-separated 0-based layers to keep, e.g. 0,2,4")
+    p.add_argument("--out", type=Path, required=True)
+    p.set_defaults(func=_cmd_shrink)
+
     p = sub.add_parser("export", help="fp16/fp32 safetensors + tokenizer + pooling config + model card")
     p.add_argument("checkpoint", type=Path)
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--dtype", choices=["float16", "float32"], default="float16")
     p.add_argument("--metrics", type=Path, default=None, help="evaluate --json output for the model card")
+    p.add_argument(
+        "--benchmarks", type=Path, default=None, help="Markdown benchmark tables for the model card"
+    )
     p.set_defaults(func=_cmd_export)
     return parser
 

