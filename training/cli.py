@@ -126,6 +126,18 @@ def _cmd_shrink(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from training.report import build_report
+
+    names = dict(n.split("=", 1) for n in args.name)
+    semble = [(label, Path(path)) for label, path in (s.split("=", 1) for s in args.semble)]
+    text = build_report(args.heldout, args.quality, semble, names)
+    if args.out:
+        args.out.write_text(text)
+    print(text)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m training", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -190,6 +202,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep", required=True, help="comma-separated 0-based layers to keep, e.g. 0,2,4")
     p.add_argument("--out", type=Path, required=True)
     p.set_defaults(func=_cmd_shrink)
+
+    p = sub.add_parser("report", help="Markdown tables of measured figures (model card, README)")
+    p.add_argument("--heldout", type=Path, help="evaluate --json output")
+    p.add_argument("--quality", type=Path, help="bench/quality.py --json output")
+    p.add_argument("--semble", action="append", default=[], metavar="LABEL=FILE", help="semble_bench --json")
+    p.add_argument("--name", action="append", default=[], metavar="MODEL=LABEL", help="display names")
+    p.add_argument("--out", type=Path, default=None)
+    p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("export", help="fp16/fp32 safetensors + tokenizer + pooling config + model card")
     p.add_argument("checkpoint", type=Path)
