@@ -70,7 +70,7 @@ def test_similar_by_location_and_stdin(repo: Path) -> None:
     assert hits and all(h["symbol"] != "Circle.area" for h in hits)
     assert hits[0]["symbol"] == "Circle.circumference"
 
-    code = "def perimeter(self):\n    return 2 * math.pi * self.r\n"
+    code = "def perimeter(self):\n    return 2 * math.pi * self.radius\n"  # circumference under another name
     out = codekin(
         "similar", "-", "--language", "python", "--json", "-k", "1", "--no-update", cwd=repo, stdin=code
     )
