@@ -16,6 +16,8 @@ from typing import Any
 
 from training.encoder import load, model_dir_of
 
+MERGE_FILE = "merge.json"  # provenance beside the merged weights: base, run, alpha
+
 
 def merge_weights(base: str | Path, tuned: Path, alpha: float, out: Path) -> Path:
     """Write the interpolated model (float32) with the base tokenizer to ``out``."""
@@ -44,9 +46,6 @@ def merge_weights(base: str | Path, tuned: Path, alpha: float, out: Path) -> Pat
     provenance = {"base": str(base), "tuned": str(tuned), "alpha": alpha, "tuned_run": _run_summary(tuned)}
     (out / MERGE_FILE).write_text(json.dumps(provenance, indent=1) + "\n")
     return out
-
-
-MERGE_FILE = "merge.json"
 
 
 def _run_summary(tuned: Path) -> dict[str, Any]:
