@@ -15,6 +15,7 @@ from typing import Any
 
 from training.encoder import load, model_dir_of
 from training.merge import MERGE_FILE
+from training.train import run_summary
 
 CARD = """---
 license: apache-2.0
@@ -63,7 +64,8 @@ def _metrics_table(metrics: dict[str, Any] | None) -> str:
     return "\n".join(lines)
 
 
-def _run_recipe(step: Any, elapsed_s: float, cfg: dict[str, Any]) -> str:
+def _run_recipe(run: dict[str, Any]) -> str:
+    step, elapsed_s, cfg = run.get("step"), run.get("elapsed_s", 0.0), run.get("config", {})
     return (
         f"{step} steps, batch {cfg.get('batch_size')}, lr {cfg.get('lr')}, warmup {cfg.get('warmup_steps')}, "
         f"seed {cfg.get('seed')}, {elapsed_s / 60:.0f} min on CPU"
@@ -72,21 +74,13 @@ def _run_recipe(step: Any, elapsed_s: float, cfg: dict[str, Any]) -> str:
 
 def recipe_of(model_dir: Path) -> str:
     """One line on how the model was made: its training run, and the merge when it is one."""
-    import torch
-
-    state = model_dir / "trainer_state.pt"
-    if state.is_file():
-        saved = torch.load(state, weights_only=False)
-        return _run_recipe(saved.get("step"), saved.get("elapsed", 0.0), saved.get("config", {}))
+    run = run_summary(model_dir)
+    if run:
+        return _run_recipe(run)
     merge = model_dir / MERGE_FILE
     if merge.is_file():
         info = json.loads(merge.read_text())
-        run = info.get("tuned_run") or {}
-        tuned = (
-            _run_recipe(run.get("step"), run.get("elapsed_s", 0.0), run.get("config", {}))
-            if run
-            else info["tuned"]
-        )
+        tuned = _run_recipe(info["tuned_run"]) if info.get("tuned_run") else info["tuned"]
         return f"weights = {1 - info['alpha']:.2f} x base + {info['alpha']:.2f} x fine-tuned ({tuned})"
     return "unknown"
 

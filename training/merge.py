@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-from typing import Any
 
 from training.encoder import load, model_dir_of
+from training.train import run_summary
 
 MERGE_FILE = "merge.json"  # provenance beside the merged weights: base, run, alpha
 
@@ -43,21 +43,11 @@ def merge_weights(base: str | Path, tuned: Path, alpha: float, out: Path) -> Pat
     out.mkdir(parents=True)
     base_net.save_pretrained(out, safe_serialization=True)
     tokenizer.save_pretrained(out)
-    provenance = {"base": str(base), "tuned": str(tuned), "alpha": alpha, "tuned_run": _run_summary(tuned)}
+    provenance = {
+        "base": str(base),
+        "tuned": str(tuned),
+        "alpha": alpha,
+        "tuned_run": run_summary(model_dir_of(tuned)),
+    }
     (out / MERGE_FILE).write_text(json.dumps(provenance, indent=1) + "\n")
     return out
-
-
-def _run_summary(tuned: Path) -> dict[str, Any]:
-    """Step, elapsed time and hyperparameters of the tuned checkpoint, when it is a training run."""
-    state_path = model_dir_of(tuned) / "trainer_state.pt"
-    if not state_path.is_file():
-        return {}
-    import torch
-
-    state = torch.load(state_path, weights_only=False)
-    return {
-        "step": state.get("step"),
-        "elapsed_s": round(state.get("elapsed", 0.0), 1),
-        "config": state.get("config", {}),
-    }

@@ -129,6 +129,21 @@ def _save(out: Path, net: Any, tokenizer: Any, state: dict[str, Any]) -> None:
         shutil.rmtree(old)
 
 
+def run_summary(model_dir: Path) -> dict[str, Any]:
+    """Step, elapsed seconds and hyperparameters of a checkpoint ``_save`` wrote; {} for other models."""
+    state_path = model_dir / "trainer_state.pt"
+    if not state_path.is_file():
+        return {}
+    import torch
+
+    state = torch.load(state_path, weights_only=False)
+    return {
+        "step": state.get("step"),
+        "elapsed_s": round(state.get("elapsed", 0.0), 1),
+        "config": state.get("config", {}),
+    }
+
+
 def train(config: TrainConfig, *, resume: bool = False) -> dict[str, Any]:
     import torch
 

@@ -18,7 +18,7 @@ from codekin.embeddings.hf import HFEncoder
 enc = HFEncoder("codekin-encoder", device="cpu")
 docs = enc.embed_documents(sys.argv[1:3])
 query = enc.embed_queries([sys.argv[3]])
-print(json.dumps({"dim": enc.dim, "sims": (query @ docs.T)[0].tolist(), "hash": enc.model_hash,
+print(json.dumps({"dim": enc.dim, "sims": (query @ docs.T)[0].tolist(),
                   "norms": np.linalg.norm(docs, axis=1).tolist(),
                   "dtype": str(next(enc._model.parameters()).dtype)}))
 """
@@ -32,8 +32,8 @@ def test_package_carries_small_fp16_weights_and_a_model_card() -> None:
     model_dir = Path(resolve_model_path("codekin-encoder"))
     weights = model_dir / "model.safetensors"
     assert weights.is_file() and weights.stat().st_size <= 50 * 1024 * 1024
-    header_len = int.from_bytes(weights.read_bytes()[:8], "little")
-    header = json.loads(weights.read_bytes()[8 : 8 + header_len])
+    with open(weights, "rb") as fh:
+        header = json.loads(fh.read(int.from_bytes(fh.read(8), "little")))
     assert {v["dtype"] for k, v in header.items() if k != "__metadata__"} == {"F16"}
     assert json.loads((model_dir / "1_Pooling" / "config.json").read_text())["pooling_mode_mean_tokens"]
     card = (model_dir / "README.md").read_text()
