@@ -214,7 +214,7 @@ def test_evaluate_scores_chunks_and_files(tmp_path: Path) -> None:
     with Workspace(repo, Settings(index_dir=str(tmp_path / "idx")), encoder=FakeEncoder()) as ws:
         ws.index()
         queries = [
-            EvalQuery("distance", (Target("geo.py", 11, 13),)),
+            EvalQuery("euclidean distance between two points", (Target("geo.py", 11, 13),)),
             EvalQuery("Retry", (Target("server/retry.go"),)),
             EvalQuery("total price", (Target("web/missing.ts"),)),
         ]

@@ -15,6 +15,8 @@ from codekin.index.ranking import (
     apply_file_coherence,
     diversify,
     drop_overlaps,
+    fuse_ranks,
+    fuse_scores,
     is_generated_path,
     is_test_path,
     looks_like_symbol,
@@ -181,6 +183,7 @@ def test_drop_overlaps_keeps_the_better_chunk() -> None:
 def test_default_ranking_keeps_the_signals_that_helped() -> None:
     on = {f for f in vars(DEFAULT_RANKING) if f.startswith("use_") and getattr(DEFAULT_RANKING, f)}
     assert on == {
+        "use_score_fusion",
         "use_name_match",
         "use_path_match",
         "use_non_code_penalty",
@@ -234,10 +237,44 @@ def test_path_match_joins_adjacent_words() -> None:
     assert path_match(analyse_query("type adapter factory"), "gson/TypeAdapterFactory.java") == 1.0
 
 
-def test_default_fusion_leans_on_the_dense_list() -> None:
-    # equal ranks in opposite lists: plain RRF ties (lower id first), the default prefers dense
+def test_weighted_rrf_leans_on_the_dense_list() -> None:
+    # equal ranks in opposite lists: plain RRF ties (lower id first), dense weight 2 prefers dense
     def make() -> list[Candidate]:
         return [cand(1, "a.py", lexical=0), cand(2, "b.py", dense=0)]
 
+    rrf = DEFAULT_RANKING.but(use_score_fusion=False)
     assert ids(rank("sum the prices", make(), PLAIN_RRF)) == [1, 2]
-    assert ids(rank("sum the prices", make(), DEFAULT_RANKING))[0] == 2
+    assert ids(rank("sum the prices", make(), rrf))[0] == 2
+    cs = make()
+    fuse_ranks(cs, k=60, dense_weight=2.0, lexical_weight=1.0)
+    assert [c.score for c in cs] == [pytest.approx(1 / 61), pytest.approx(2 / 61)]
+
+
+def test_fuse_scores_divides_by_each_lists_best() -> None:
+    cs = [
+        cand(1, "a", dense=0, lexical=1, dense_score=0.8, lexical_score=5.0),
+        cand(2, "b", dense=1, dense_score=0.4),  # not in the lexical list: 0 there
+        cand(3, "c", lexical=0, lexical_score=10.0),  # not in the dense list: its lowest cosine
+    ]
+    fuse_scores(cs, dense_share=0.75)
+    assert cs[0].score == pytest.approx(0.75 * 1.0 + 0.25 * 0.5)
+    assert cs[1].score == pytest.approx(0.75 * 0.5)
+    assert cs[2].score == pytest.approx(0.75 * 0.5 + 0.25 * 1.0)
+    only_lexical = [cand(1, "a", lexical=0, lexical_score=3.0), cand(2, "b", lexical=1, lexical_score=1.5)]
+    fuse_scores(only_lexical, dense_share=0.75)  # no dense list at all (and no division by zero)
+    assert [c.score for c in only_lexical] == [pytest.approx(0.25), pytest.approx(0.125)]
+
+
+def test_score_fusion_keeps_how_far_ahead_the_best_is() -> None:
+    # "a" is far the best by cosine and close second by BM25; "b" leads BM25 barely and is a
+    # weak dense match. Rank fusion sees only the positions and picks "b"; score fusion sees
+    # the margins and picks "a".
+    def make() -> list[Candidate]:
+        return [
+            cand(1, "a.py", dense=0, lexical=2, dense_score=0.9, lexical_score=9.0),
+            cand(2, "b.py", dense=1, lexical=0, dense_score=0.35, lexical_score=10.0),
+            cand(3, "c.py", dense=2, lexical=1, dense_score=0.3, lexical_score=9.5),
+        ]
+
+    assert ids(rank("sum the prices", make(), PLAIN_RRF))[0] == 2
+    assert ids(rank("sum the prices", make(), PLAIN_RRF.but(use_score_fusion=True)))[0] == 1

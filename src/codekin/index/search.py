@@ -1,5 +1,5 @@
-"""Query -> ranked chunks: dense (usearch) and lexical (FTS5 BM25) retrieval fused by
-reciprocal rank, with language and path filters."""
+"""Query -> ranked chunks: dense (usearch) and lexical (FTS5 BM25) retrieval, fused and ranked
+by :mod:`codekin.index.ranking` (or by plain reciprocal rank), with language and path filters."""
 
 from __future__ import annotations
 
