@@ -82,6 +82,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
         learn_temperature=not args.fixed_temperature,
         threads=args.threads,
         max_examples=args.max_examples,
+        teacher=args.teacher,
+        distill_weight=args.distill_weight,
+        teacher_temperature=args.teacher_temperature,
     )
     train(config, resume=args.resume)
     return 0
@@ -179,6 +182,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--max-examples", type=int, default=0, help="use only the first N shuffled examples")
     p.add_argument("--resume", action="store_true", help="continue from <out>/last")
+    p.add_argument("--teacher", default="", help="distil from this larger encoder (name or directory)")
+    p.add_argument("--distill-weight", type=float, default=1.0, help="weight of the KL term beside InfoNCE")
+    p.add_argument("--teacher-temperature", type=float, default=0.05)
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("evaluate", help="MRR@10 / recall@10 on held-out pairs (and the bench/ scripts)")

@@ -6,6 +6,11 @@ minimises the mean of the query->definition and definition->query cross-entropie
 batch similarity matrix scaled by ``1 / temperature`` (learnable unless fixed). Batches are
 built from length-sorted pools so that a CPU pads little. ``<out>/last`` is a loadable model
 directory plus ``trainer_state.pt``; ``--resume`` continues from it exactly where it stopped.
+
+Distillation (``teacher`` set): a larger frozen encoder embeds the same batch, and the student
+also minimises the KL divergence from the teacher's in-batch similarity distributions (rows and
+columns, temperature ``teacher_temperature``) to its own, weighted by ``distill_weight``. It
+compares similarity matrices, so teacher and student may differ in width and tokenizer.
 """
 
 from __future__ import annotations
@@ -50,6 +55,9 @@ class TrainConfig:
     threads: int = 2
     max_examples: int = 0
     grad_clip: float = 1.0
+    teacher: str = ""  # "" = no distillation; else a model name or directory
+    distill_weight: float = 1.0
+    teacher_temperature: float = 0.05
 
 
 def load_records(path: Path, max_examples: int, seed: int) -> list[Record]:
@@ -99,6 +107,20 @@ def info_nce(q: Any, d: Any, scale: Any, same_query: Any = None) -> Any:
         torch.nn.functional.cross_entropy(logits, labels)
         + torch.nn.functional.cross_entropy(logits.T, labels)
     ) / 2
+
+
+def distill_kl(student_logits: Any, teacher_logits: Any) -> Any:
+    """KL(teacher || student) of the softmaxed similarity rows and of the columns, averaged."""
+    import torch.nn.functional as F
+
+    def kl(s: Any, t: Any) -> Any:
+        student, target = F.log_softmax(s, dim=-1), F.log_softmax(t, dim=-1)
+        return F.kl_div(student, target, reduction="batchmean", log_target=True)
+
+    return (kl(student_logits, teacher_logits) + kl(student_logits.T, teacher_logits.T)) / 2
+
+
+MASKED = -1e4  # similarity logit of a masked pair: softmax weight 0 without the NaN of -inf in a KL
 
 
 def _lr_lambda(warmup: int, total: int) -> Any:
@@ -156,6 +178,9 @@ def train(config: TrainConfig, *, resume: bool = False) -> dict[str, Any]:
     resuming = resume and (last / "trainer_state.pt").is_file()
     tokenizer, net = load(last if resuming else config.base_model)
     net.train()
+    teacher = load(config.teacher) if config.teacher else None
+    if teacher is not None:
+        teacher[1].eval()
     records = load_records(config.data, config.max_examples, config.seed)
     if len(records) < 2:
         raise SystemExit(f"need at least 2 training records in {config.data}")
@@ -220,10 +245,19 @@ def train(config: TrainConfig, *, resume: bool = False) -> dict[str, Any]:
             },
         )
 
-    def encode(texts: list[str], max_tokens: int) -> Any:
-        batch = tokenizer(texts, padding=True, truncation=True, max_length=max_tokens, return_tensors="pt")
-        hidden = net(**batch).last_hidden_state
+    def encode(texts: list[str], max_tokens: int, model: tuple[Any, Any] = (tokenizer, net)) -> Any:
+        tok, module = model
+        batch = tok(texts, padding=True, truncation=True, max_length=max_tokens, return_tensors="pt")
+        hidden = module(**batch).last_hidden_state
         return torch.nn.functional.normalize(mean_pool(hidden, batch["attention_mask"]), dim=-1)
+
+    def teacher_logits(queries: list[str], docs: list[str], masked: Any) -> Any:
+        assert teacher is not None
+        with torch.no_grad():
+            tq = encode(queries, config.max_query_tokens, teacher)
+            td = encode(docs, config.max_doc_tokens, teacher)
+        logits = (tq @ td.T) / config.teacher_temperature
+        return logits.masked_fill(masked, MASKED)
 
     last_loss = float("nan")
     stopped_by_time = False
@@ -240,6 +274,12 @@ def train(config: TrainConfig, *, resume: bool = False) -> dict[str, Any]:
                 d = encode(docs, config.max_doc_tokens)
                 scale = log_scale.exp().clamp(max=100.0)
                 loss = info_nce(q, d, scale, same)
+                distill = None
+                if teacher is not None:
+                    masked = same & ~torch.eye(len(q), dtype=torch.bool)
+                    student = (scale * q @ d.T).masked_fill(masked, MASKED)
+                    distill = distill_kl(student, teacher_logits(queries, docs, masked))
+                    loss = loss + config.distill_weight * distill
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(net.parameters(), config.grad_clip)
@@ -254,6 +294,7 @@ def train(config: TrainConfig, *, resume: bool = False) -> dict[str, Any]:
                             "step": step,
                             "epoch": epoch,
                             "loss": round(last_loss, 5),
+                            **({"distill": round(float(distill.detach()), 5)} if distill is not None else {}),
                             "scale": round(float(scale.detach()), 3),
                             "lr": scheduler.get_last_lr()[0],
                             "elapsed": round(elapsed_before + time.monotonic() - start, 1),

