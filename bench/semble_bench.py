@@ -180,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     per_query: list[dict[str, Any]] = []
     index_info: dict[str, dict[str, Any]] = {}
     query_ms: dict[str, list[float]] = defaultdict(list)
+    unanswerable: dict[str, int] = {}
     for repo in repos:
         opened = open_workspace(repo, args.model, encoder, build=not args.no_build)
         if opened is None:
@@ -194,8 +195,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.index_only:
             ws.close()
             continue
+        queries = repo.answerable()
+        if len(queries) < len(repo.queries):
+            unanswerable[repo.name] = len(repo.queries) - len(queries)
+            print(
+                f"  {repo.name}: {unanswerable[repo.name]} of {len(repo.queries)} queries not scored: "
+                f"none of their files is in the extracted revision ({tree_revision(repo)})",
+                file=sys.stderr,
+            )
         runs = searchers(ws, systems, ablations)
-        for q in repo.queries:
+        for q in queries:
             ws.encoder.embed_queries([q.query])  # embed once, outside the timings
             row: dict[str, Any] = {
                 "repo": repo.name,
@@ -219,11 +228,24 @@ def main(argv: list[str] | None = None) -> int:
     names_run = systems + list(ablations)
     tables = summarise(per_query, names_run)
     print_tables(tables, names_run, query_ms, args.per_repo)
+    if unanswerable:
+        print(
+            f"\nnot scored: {sum(unanswerable.values())} queries whose files the available revision lacks ("
+            + ", ".join(f"{r} {n}" for r, n in unanswerable.items())
+            + ")"
+        )
     print_index(index_info)
     if args.json:
         Path(args.json).write_text(
             json.dumps(
-                {"model": args.model, "tables": tables, "index": index_info, "queries": per_query}, indent=1
+                {
+                    "model": args.model,
+                    "tables": tables,
+                    "index": index_info,
+                    "unanswerable": unanswerable,
+                    "queries": per_query,
+                },
+                indent=1,
             )
         )
     return 0

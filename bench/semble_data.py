@@ -95,6 +95,13 @@ class Repo:
         """A path relative to the searched folder -> relative to the repository."""
         return f"{self.benchmark_root.strip('/')}/{rel}" if self.benchmark_root else rel
 
+    def answerable(self) -> list[Query]:
+        """The queries with at least one target file in the extracted tree. When the pinned
+        commit is not in the mirror, a fallback revision can lack the annotated files (its
+        layout moved): such a query cannot be answered by any system, so it is not scored."""
+        files = [p.relative_to(self.tree).as_posix() for p in self.tree.rglob("*") if p.is_file()]
+        return [q for q in self.queries if any(matches(f, t) for t in q.targets for f in files)]
+
 
 def load_repos(names: list[str] | None = None) -> list[Repo]:
     entries: list[dict[str, Any]] = json.loads((DATA_DIR / "repos.json").read_text())
