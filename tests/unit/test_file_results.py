@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from codekin.embeddings.fake import FakeEncoder
+from codekin.index.ranking import FILE_RANKING
+from codekin.index.search import Searcher
 from codekin.settings import Settings
 from codekin.workspace import Workspace
 from tests.conftest import write_tree
@@ -52,3 +54,18 @@ def test_k_filters_and_empty_query(tmp_path: Path) -> None:
         assert {f.path for f in ws.files("config", paths=["app/**"])} <= {"app/config.py", "app/render.py"}
         assert ws.files("   ") == []
         assert ws.files("config")[0].to_dict()["hits"][0]["path"].endswith("config.py")
+
+
+def test_a_big_file_does_not_crowd_out_the_other_files(tmp_path: Path) -> None:
+    # 150 matching functions in one file fill the first 100 ranked chunks; the k files asked
+    # for must still come back (the files are grouped from every ranked candidate)
+    big = "\n\n".join(f"def parse_config_{i}(p):\n    return parse_config(p, {i})\n" for i in range(150))
+    small = {f"pkg/reader_{i}.py": f"def read_{i}(path):\n    return parse_config(path)\n" for i in range(6)}
+    root = write_tree(tmp_path / "repo", {"pkg/big.py": big, **small})
+    with Workspace(root, Settings(index_dir=str(tmp_path / "idx")), encoder=FakeEncoder()) as ws:
+        ws.index()
+        ranked = Searcher(ws.code_index, ws.encoder, ranking=FILE_RANKING).search("parse config", 100)
+        assert {h.path for h in ranked} == {"pkg/big.py"}  # the situation this test is about
+        files = ws.files("parse config", k=5)
+        assert len(files) == 5 and files[0].path == "pkg/big.py"
+        assert {f.path for f in files[1:]} < set(small)

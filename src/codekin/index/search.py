@@ -66,7 +66,9 @@ class Searcher:
     def search_files(self, query: str, k: int = 10, filters: Filters = Filters()) -> list[FileHit]:
         """The k files that best answer the query, each with its best chunks."""
         qvec = self.encoder.embed_queries([query])[0]
-        ids = self._ranked_ids(query, qvec, max(CANDIDATES, k * CHUNKS_PER_FILE), filters, self.file_ranking)
+        # every ranked candidate, not a page of chunks: a few big files can fill 100 chunks
+        depth = max(CANDIDATES, k * CHUNKS_PER_FILE)
+        ids = self._ranked_ids(query, qvec, depth, filters, self.file_ranking, keep_all=True)
         chunks = self.index.store.chunks_by_ids(ids)
         per_file: dict[str, list[int]] = {}
         for cid in ids:
@@ -82,19 +84,27 @@ class Searcher:
         return out
 
     def _ranked_ids(
-        self, query: str, qvec: Vectors, k: int, filters: Filters, ranking: RankConfig | None
+        self,
+        query: str,
+        qvec: Vectors,
+        k: int,
+        filters: Filters,
+        ranking: RankConfig | None,
+        keep_all: bool = False,
     ) -> list[int]:
-        """Chunk ids, best first: dense alone, plain fusion (``ranking`` None) or ranked."""
+        """Chunk ids, best first: dense alone, plain fusion (``ranking`` None) or ranked; the
+        best ``k``, or (``keep_all``) every candidate of the ``k``-deep retrieval."""
+        limit = None if keep_all else k
         dense = self._dense(qvec, filters, max(CANDIDATES, k))
         if not self.hybrid:
-            return [cid for cid, _ in dense[:k]]
+            return [cid for cid, _ in dense[:limit]]
         lexical = self.index.store.lexical_search(query, max(CANDIDATES, k) * 2, filters.languages)
         if filters.paths:
             keep = set(self._keep_paths([cid for cid, _ in lexical], filters))
             lexical = [(cid, s) for cid, s in lexical if cid in keep]
         if ranking is None:
-            return rrf_fuse([[c for c, _ in dense], [c for c, _ in lexical]])[:k]
-        return [c.chunk_id for c in rank(query, self._candidates(dense, lexical), ranking)[:k]]
+            return rrf_fuse([[c for c, _ in dense], [c for c, _ in lexical]])[:limit]
+        return [c.chunk_id for c in rank(query, self._candidates(dense, lexical), ranking)[:limit]]
 
     def _candidates(
         self, dense: list[tuple[int, float]], lexical: list[tuple[int, float]]
