@@ -15,8 +15,20 @@ from codekin.embeddings.base import Vectors
 log = logging.getLogger(__name__)
 
 
+# Search breadth: 256 finds 99-99.7% of the exact top 100 on 3k-16k chunk repositories (64:
+# 97-99%). usearch does not save it with the index, so a restored index is given it again.
+EXPANSION_SEARCH = 256
+
+
 def _new_index(dim: int) -> Index:
-    return Index(ndim=dim, metric="cos", dtype="f16", connectivity=16, expansion_add=128, expansion_search=96)
+    return Index(
+        ndim=dim,
+        metric="cos",
+        dtype="f16",
+        connectivity=16,
+        expansion_add=128,
+        expansion_search=EXPANSION_SEARCH,
+    )
 
 
 class VectorIndex:
@@ -67,6 +79,7 @@ class VectorIndex:
         if index is None or index.ndim != dim or len(index) != int(meta.get("count", -1)):
             log.warning("vector index %s does not match its metadata; it will be rebuilt", path)
             return None
+        index.expansion_search = EXPANSION_SEARCH
         return cls(dim, index, int(meta.get("generation", -1)))
 
 
