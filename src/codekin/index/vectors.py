@@ -79,7 +79,7 @@ class VectorIndex:
         if index is None or index.ndim != dim or len(index) != int(meta.get("count", -1)):
             log.warning("vector index %s does not match its metadata; it will be rebuilt", path)
             return None
-        index.expansion_search = EXPANSION_SEARCH
+        index.expansion_search = EXPANSION_SEARCH  # type: ignore[misc]  # usearch has the setter
         return cls(dim, index, int(meta.get("generation", -1)))
 
 
