@@ -9,6 +9,7 @@ from codekin.embeddings.fake import FakeEncoder
 from codekin.index.lexical import QueryOptions, fts_query, stem
 from codekin.index.ranking import (
     DEFAULT_RANKING,
+    FILE_RANKING,
     PLAIN_RRF,
     Candidate,
     analyse_query,
@@ -193,6 +194,8 @@ def test_default_ranking_keeps_the_signals_that_helped() -> None:
         "use_dedup",
     }
     assert not any(getattr(PLAIN_RRF, f) for f in vars(PLAIN_RRF) if f.startswith("use_"))
+    # "which files": whole-file lexical evidence instead of per-file diversity
+    assert DEFAULT_RANKING.but(use_file_diversity=False, use_file_lexical=True) == FILE_RANKING
 
 
 # --- end to end on a small workspace ------------------------------------------------------

@@ -16,6 +16,7 @@ from codekin.index.ranking import DEFAULT_RANKING, FILE_RANKING, RRF_K, Candidat
 from codekin.parsers.model import Chunk
 
 CANDIDATES = 100  # per retriever, before fusion
+FILE_CANDIDATES = 200  # files scored by file-level BM25 (the others' share is 0)
 CHUNKS_PER_FILE = 3  # chunks shown under each file result
 
 
@@ -104,7 +105,10 @@ class Searcher:
             lexical = [(cid, s) for cid, s in lexical if cid in keep]
         if ranking is None:
             return rrf_fuse([[c for c, _ in dense], [c for c, _ in lexical]])[:limit]
-        return [c.chunk_id for c in rank(query, self._candidates(dense, lexical), ranking)[:limit]]
+        candidates = self._candidates(dense, lexical)
+        if ranking.use_file_lexical:
+            self._add_file_lexical(query, candidates, filters)
+        return [c.chunk_id for c in rank(query, candidates, ranking)[:limit]]
 
     def _candidates(
         self, dense: list[tuple[int, float]], lexical: list[tuple[int, float]]
@@ -125,6 +129,14 @@ class Searcher:
             if cid in out:
                 out[cid].lexical_rank, out[cid].lexical_score = r, score
         return list(out.values())
+
+    def _add_file_lexical(self, query: str, candidates: list[Candidate], filters: Filters) -> None:
+        files = self.index.store.file_lexical_search(query, FILE_CANDIDATES, filters.languages)
+        if not files or files[0][1] <= 0:
+            return
+        share = {path: max(score, 0.0) / files[0][1] for path, score in files}
+        for c in candidates:
+            c.file_lexical = share.get(c.path, 0.0)
 
     def similar_to_vector(
         self,

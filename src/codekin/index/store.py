@@ -1,9 +1,11 @@
-"""SQLite metadata store: files, chunks (row id = vector key), embeddings by input hash, and an
-FTS5 table for lexical search. SQLite is the source of truth: every file's new chunks and their
-embeddings commit in one transaction, so a killed run loses nothing already committed."""
+"""SQLite metadata store: files, chunks (row id = vector key), embeddings by input hash, and
+FTS5 tables for lexical search over chunks and over whole files. SQLite is the source of truth:
+every file's new chunks and their embeddings commit in one transaction, so a killed run loses
+nothing already committed."""
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 import time
@@ -35,9 +37,12 @@ CREATE INDEX IF NOT EXISTS chunks_path ON chunks(path);
 CREATE INDEX IF NOT EXISTS chunks_embed_key ON chunks(embed_key);
 CREATE TABLE IF NOT EXISTS vectors (embed_key TEXT PRIMARY KEY, vector BLOB NOT NULL);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(symbol, path, body);
+CREATE TABLE IF NOT EXISTS file_docs (id INTEGER PRIMARY KEY AUTOINCREMENT, path TEXT NOT NULL UNIQUE);
+CREATE VIRTUAL TABLE IF NOT EXISTS files_fts USING fts5(symbol, path, body);
 """
-# BM25 column weights for (symbol, path, body).
+# BM25 column weights for (symbol, path, body), in both tables.
 FTS_WEIGHTS = (4.0, 2.0, 1.0)
+log = logging.getLogger(__name__)
 _CHUNK_COLUMNS = (
     "id, path, language, kind, symbol, container, start_byte, end_byte, start_line, end_line, "
     "start_col, end_col, text, content_hash"
@@ -81,8 +86,32 @@ class Store:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(SCHEMA)
             self._db.execute("SELECT count(*) FROM chunks").fetchone()
+            self._backfill_file_docs()
         except sqlite3.DatabaseError as exc:
             raise CorruptIndex(f"{path}: {exc}") from exc
+
+    def _backfill_file_docs(self) -> None:
+        """Indexes built before the file-level lexical table gain it from their stored chunks
+        (no re-parsing, no re-embedding)."""
+        db = self._db
+        if (
+            db.execute("SELECT 1 FROM file_docs LIMIT 1").fetchone()
+            or not db.execute("SELECT 1 FROM chunks LIMIT 1").fetchone()
+        ):
+            return
+        started = time.monotonic()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if not db.execute("SELECT 1 FROM file_docs LIMIT 1").fetchone():  # another process did it
+                paths = [r[0] for r in db.execute("SELECT DISTINCT path FROM chunks")]
+                for p in paths:
+                    self._write_file_doc(p)
+                took = time.monotonic() - started
+                log.info("file-level lexical index built for %d files in %.1f s", len(paths), took)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         with self._lock:
@@ -222,6 +251,30 @@ class Store:
             rows = self._db.execute(sql, args).fetchall()
         return [(int(r[0]), -float(r[1])) for r in rows]
 
+    def file_lexical_search(
+        self, query: str, limit: int, languages: Sequence[str] | None = None
+    ) -> list[tuple[str, float]]:
+        """BM25 over whole files (all their chunks' symbol, path and body tokens as one
+        document); returns (path, score) best first."""
+        expr = fts_query(query)
+        if not expr:
+            return []
+        sql = (
+            "SELECT d.path, bm25(files_fts, ?, ?, ?) AS rank FROM files_fts f "
+            "JOIN file_docs d ON d.id = f.rowid "
+            + ("JOIN files x ON x.path = d.path " if languages else "")
+            + "WHERE files_fts MATCH ? "
+        )
+        args: list[object] = [*FTS_WEIGHTS, expr]
+        if languages:
+            sql += f"AND x.language IN ({','.join('?' * len(languages))}) "
+            args += list(languages)
+        sql += "ORDER BY rank LIMIT ?"
+        args.append(limit)
+        with self._lock:
+            rows = self._db.execute(sql, args).fetchall()
+        return [(str(r[0]), -float(r[1])) for r in rows]
+
     # --- writes -----------------------------------------------------------------------------
     def commit_files(
         self, files: Sequence[PendingFile], vectors: dict[str, np.ndarray]
@@ -241,6 +294,8 @@ class Store:
                 )
                 for pending in files:
                     removed += self._delete_file_chunks(pending.row.path)
+                    symbols: list[str] = []
+                    bodies: list[str] = []
                     for chunk, key in pending.chunks:
                         cur = db.execute(
                             "INSERT INTO chunks (path, language, kind, symbol, container, start_byte, "
@@ -265,16 +320,16 @@ class Store:
                             ),
                         )
                         cid = int(cur.lastrowid or 0)
+                        symbol, body = _chunk_tokens(chunk.symbol, chunk.container, chunk.text)
                         db.execute(
                             "INSERT INTO chunks_fts (rowid, symbol, path, body) VALUES (?,?,?,?)",
-                            (
-                                cid,
-                                " ".join(code_tokens(chunk.qualified_name)),
-                                " ".join(code_tokens(chunk.path)),
-                                " ".join(code_tokens(chunk.text)),
-                            ),
+                            (cid, symbol, " ".join(code_tokens(chunk.path)), body),
                         )
+                        symbols.append(symbol)
+                        bodies.append(body)
                         added.append((cid, key))
+                    self._delete_file_doc(pending.row.path)
+                    self._insert_file_doc(pending.row.path, symbols, bodies)
                     r = pending.row
                     db.execute(
                         "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?)",
@@ -299,6 +354,7 @@ class Store:
             try:
                 for path in paths:
                     removed += self._delete_file_chunks(path)
+                    self._delete_file_doc(path)
                     self._db.execute("DELETE FROM files WHERE path=?", (path,))
                 self._bump_generation()
                 self._db.execute("COMMIT")
@@ -321,11 +377,39 @@ class Store:
             self._db.executemany("DELETE FROM chunks_fts WHERE rowid=?", ((i,) for i in ids))
         return ids
 
+    def _write_file_doc(self, path: str) -> None:
+        """The file's lexical document from its stored chunks (an index built before it existed)."""
+        rows = self._db.execute("SELECT symbol, container, text FROM chunks WHERE path=?", (path,))
+        tokens = [_chunk_tokens(*r) for r in rows]
+        self._insert_file_doc(path, [t[0] for t in tokens], [t[1] for t in tokens])
+
+    def _insert_file_doc(self, path: str, symbols: list[str], bodies: list[str]) -> None:
+        """One document per file with chunks: all their symbol, path and body tokens."""
+        if not bodies:
+            return
+        cur = self._db.execute("INSERT INTO file_docs (path) VALUES (?)", (path,))
+        self._db.execute(
+            "INSERT INTO files_fts (rowid, symbol, path, body) VALUES (?,?,?,?)",
+            (cur.lastrowid, " ".join(symbols), " ".join(code_tokens(path)), " ".join(bodies)),
+        )
+
+    def _delete_file_doc(self, path: str) -> None:
+        row = self._db.execute("SELECT id FROM file_docs WHERE path=?", (path,)).fetchone()
+        if row:
+            self._db.execute("DELETE FROM files_fts WHERE rowid=?", (row[0],))
+            self._db.execute("DELETE FROM file_docs WHERE id=?", (row[0],))
+
     def _bump_generation(self) -> None:
         self._db.execute(
             "INSERT INTO meta VALUES ('generation', '1') "
             "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
         )
+
+
+def _chunk_tokens(symbol: str, container: str, text: str) -> tuple[str, str]:
+    """A chunk's lexical (symbol, body) columns: its qualified name's tokens and its text's."""
+    qualified = ".".join(p for p in (container, symbol) if p)
+    return " ".join(code_tokens(qualified)), " ".join(code_tokens(text))
 
 
 def _stack(blobs: list[bytes]) -> Vectors:
