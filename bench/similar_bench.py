@@ -1,0 +1,266 @@
+"""Find-similar (code -> code) quality on GPTCloneBench's semantic clone pairs.
+
+    flock /tmp/codekin-heavy.lock .venv/bin/python bench/similar_bench.py [--models codekin,minilm,mpnet]
+        [--languages py,java] [--limit N] [--mask-names] [--json OUT]
+
+Data: the MIT-licensed GPTCloneBench repository (``fetch github:srlabUsask/GPTCloneBench`` puts a
+bare mirror under ``/work/.mirror``) carries ``py_validate_clone.txt`` and ``java_validate_clone.txt``:
+functions from SemanticCloneBench (Stack Overflow answers), each with one or more GPT-3 rewrites
+that do the same thing with different code (moderate type-3 and type-4 clones). Evaluation only:
+nothing here is used for training.
+
+Corpus: every distinct function, one file each (``orig/<id>.py``, ``clone/<id>_<n>.py``), indexed
+by the real pipeline. Query: each rewrite's chunk through ``Workspace.similar_to`` (what "find
+similar" at the cursor runs); relevant: the other files of the same function (its original and
+its other rewrites). Baseline side by side: BM25 with the rewrite's text as the query
+(``Store.lexical_search``). MRR@10, recall@1 and recall@10 over files, overall and per language.
+``--mask-names`` renames each function (and its recursive calls) to ``f``, so a shared name
+cannot carry the match.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from _models import resolve, short_name
+from quality import Scores, score
+
+from codekin import Settings, Workspace
+
+REPO = Path(__file__).resolve().parents[1]
+MIRROR = Path(os.environ.get("SEMBLE_MIRRORS", "/work/.mirror")) / "srlabUsask+GPTCloneBench" / "repo"
+SOURCES = {"py": "py_validate_clone.txt", "java": "java_validate_clone.txt"}
+K = 10
+_RECORD = "$" * 40
+_PART = "-" * 40
+log = logging.getLogger("bench.similar")
+
+
+@dataclass(frozen=True)
+class ClonePair:
+    language: str  # file extension: py, java
+    function: str  # SemanticCloneBench id: every rewrite of one function shares it
+    original: str
+    rewrite: str
+
+
+def parse_pairs(text: str, language: str) -> list[ClonePair]:
+    """Records of ``$``×40, the id, the rewrite number, two location lines, then the original and
+    the rewrite, each after a ``-``×40 line."""
+    out: list[ClonePair] = []
+    for record in text.split(_RECORD):
+        head, *parts = record.split(_PART)
+        fields = head.split()
+        snippets = [p.strip("\n") for p in parts if p.strip()]
+        if len(fields) >= 2 and len(snippets) == 2:
+            out.append(ClonePair(language, fields[0], snippets[0] + "\n", snippets[1] + "\n"))
+    return out
+
+
+def load_pairs(mirror: Path, language: str) -> list[ClonePair]:
+    blob = subprocess.run(
+        ["git", f"--git-dir={mirror}", "show", f"HEAD:{SOURCES[language]}"],
+        check=True,
+        capture_output=True,
+    ).stdout.decode("utf-8", errors="replace")
+    return parse_pairs(blob, language)
+
+
+_PY_NAME = re.compile(r"^\s*def\s+(\w+)", re.MULTILINE)
+_CALL_NAME = re.compile(r"(\w+)\s*\(")
+
+
+def mask_name(code: str, language: str) -> str:
+    """The function's own name (the first one defined) replaced by ``f`` wherever it is not
+    called on another object (``items.size()`` stays)."""
+    if language == "py":
+        found = _PY_NAME.search(code)
+    else:  # Java: the first identifier before "(" on the signature line
+        signature = next((line for line in code.splitlines() if "(" in line), "")
+        found = _CALL_NAME.search(signature)
+    if not found or found.group(1) in ("if", "for", "while", "switch", "catch"):
+        return code
+    return re.sub(rf"(?<![\w.]){re.escape(found.group(1))}\b", "f", code)  # not other objects' methods
+
+
+@dataclass
+class Corpus:
+    files: dict[str, str]  # relative path -> text
+    function_of: dict[str, str]  # relative path -> "<language>:<id>"
+    queries: list[str]  # rewrite files, each a query
+
+
+def build_corpus(pairs: Sequence[ClonePair], mask: bool) -> Corpus:
+    files: dict[str, str] = {}
+    function_of: dict[str, str] = {}
+    queries: list[str] = []
+    seen: dict[str, str] = {}  # text -> path (identical snippets are one file)
+
+    def add(path: str, text: str, function: str) -> str | None:
+        if text in seen:
+            return None
+        seen[text] = path
+        files[path], function_of[path] = text, function
+        return path
+
+    counts: dict[str, int] = defaultdict(int)
+    for p in pairs:
+        fn = f"{p.language}:{p.function}"
+        original = mask_name(p.original, p.language) if mask else p.original
+        rewrite = mask_name(p.rewrite, p.language) if mask else p.rewrite
+        add(f"{p.language}/orig/{p.function}.{p.language}", original, fn)
+        counts[fn] += 1
+        path = add(f"{p.language}/clone/{p.function}_{counts[fn]}.{p.language}", rewrite, fn)
+        if path:
+            queries.append(path)
+    return Corpus(files, function_of, queries)
+
+
+def ranked_files(paths: Sequence[str], own: str, k: int = K) -> list[str]:
+    """Hit paths collapsed to files, best first, the query's own file left out."""
+    return [p for p in dict.fromkeys(paths) if p != own][:k]
+
+
+def evaluate(corpus: Corpus, search: Callable[[str], list[str]], language: str | None = None) -> Scores:
+    ranks: list[int | None] = []
+    for q in corpus.queries:
+        if language and not q.startswith(f"{language}/"):
+            continue
+        fn = corpus.function_of[q]
+        found = ranked_files(search(q), q)
+        ranks.append(next((i for i, p in enumerate(found, 1) if corpus.function_of.get(p) == fn), None))
+    return score(ranks, K)
+
+
+def similar_search(ws: Workspace) -> Callable[[str], list[str]]:
+    store = ws.code_index.store
+
+    def search(path: str) -> list[str]:
+        chunks = store.chunks_of_file(path)
+        if not chunks:
+            return []
+        hits = ws.similar_to(ws.root / path, chunks[0][1].start_line + 1, k=3 * K)
+        return [h.path for h in hits]
+
+    return search
+
+
+def lexical_search(ws: Workspace, texts: dict[str, str]) -> Callable[[str], list[str]]:
+    store = ws.code_index.store
+
+    def search(path: str) -> list[str]:
+        ids = [cid for cid, _ in store.lexical_search(texts[path], 3 * K)]
+        chunks = store.chunks_by_ids(ids)
+        return [chunks[c].path for c in ids if c in chunks]
+
+    return search
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    ap.add_argument(
+        "--models", default="codekin,minilm", help="codekin, minilm, mpnet, or a model id / directory"
+    )
+    ap.add_argument("--languages", default="py,java")
+    ap.add_argument(
+        "--limit", type=int, default=0, help="a seeded sample of this many functions per language"
+    )
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--mask-names", action="store_true", help="rename every function to f")
+    ap.add_argument("--mirror", type=Path, default=MIRROR)
+    ap.add_argument("--cache-dir", type=Path, default=REPO / ".bench-cache")
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args(argv)
+    if not args.mirror.exists():
+        print(f"no mirror at {args.mirror}: fetch github:srlabUsask/GPTCloneBench first", file=sys.stderr)
+        return 2
+    languages = [x.strip() for x in args.languages.split(",") if x.strip()]
+    pairs: list[ClonePair] = []
+    for lang in languages:
+        got = load_pairs(args.mirror, lang)
+        if args.limit:
+            ids = sorted({p.function for p in got})
+            keep = set(random.Random(args.seed).sample(ids, min(args.limit, len(ids))))
+            got = [p for p in got if p.function in keep]
+        pairs += got
+    corpus = build_corpus(pairs, args.mask_names)
+    log.info("%d clone pairs -> %d files, %d queries", len(pairs), len(corpus.files), len(corpus.queries))
+    results: dict[str, dict[str, Scores]] = {}
+    facts: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory(prefix="codekin-similar-") as tmp:
+        root = Path(tmp) / "corpus"
+        for rel, text in corpus.files.items():
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            (root / rel).write_text(text, encoding="utf-8")
+        for i, candidate in enumerate(m.strip() for m in args.models.split(",") if m.strip()):
+            model = resolve(candidate, args.cache_dir)
+            name = short_name(candidate)
+            settings = Settings(model=model, index_dir=str(Path(tmp) / f"index-{i}"))
+            with Workspace(root, settings) as ws:
+                started = time.perf_counter()
+                stats = ws.index()
+                took = time.perf_counter() - started
+                unchunked = sum(1 for rel in corpus.files if not ws.code_index.store.chunks_of_file(rel))
+                log.info(
+                    "%s: %d chunks in %.1f s (%d files without a chunk)",
+                    name,
+                    stats.chunks_total,
+                    took,
+                    unchunked,
+                )
+                facts[name] = {
+                    "chunks": stats.chunks_total,
+                    "index_s": round(took, 1),
+                    "unchunked": unchunked,
+                }
+                systems = {name: similar_search(ws)}
+                if i == 0:
+                    systems = {"bm25": lexical_search(ws, corpus.files), **systems}
+                for system, search in systems.items():
+                    results[system] = {"all": evaluate(corpus, search)}
+                    for lang in languages:
+                        results[system][lang] = evaluate(corpus, search, lang)
+    print_table(results, languages)
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                {
+                    "mask_names": args.mask_names,
+                    "files": len(corpus.files),
+                    "models": facts,
+                    "results": {s: {g: vars(v) for g, v in by.items()} for s, by in results.items()},
+                },
+                indent=2,
+            )
+        )
+    return 0
+
+
+def print_table(results: dict[str, dict[str, Scores]], languages: Sequence[str]) -> None:
+    groups = ["all", *languages]
+    print(f"{'system':<12}" + "".join(f"{g + ' MRR@10':>13}{'R@1':>7}{'R@10':>7}{'n':>6}" for g in groups))
+    for system, by in results.items():
+        cells = "".join(
+            f"{by[g].mrr:>13.3f}{by[g].recall_1:>7.3f}{by[g].recall_k:>7.3f}{by[g].queries:>6}"
+            for g in groups
+        )
+        print(f"{system:<12}{cells}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
