@@ -64,18 +64,45 @@ def test_file_documents_follow_edits_and_deletions(repo: Path) -> None:
         assert docs == 2  # one per file with chunks, no stale rows
 
 
-def test_an_index_built_before_file_documents_gains_them_on_open(repo: Path, tmp_path: Path) -> None:
-    settings = Settings(index_dir=str(tmp_path / "idx"))
-    with Workspace(repo, settings, encoder=FakeEncoder()) as ws:
+def _old_index(repo: Path, tmp_path: Path) -> Path:
+    """An index as a codekin without file documents left it: no such tables, no flag."""
+    with Workspace(repo, Settings(index_dir=str(tmp_path / "idx")), encoder=FakeEncoder()) as ws:
         ws.index()
         db_path = ws.code_index.store.path
-    with sqlite3.connect(db_path) as old:  # what an older codekin wrote: no file documents
-        old.execute("DELETE FROM files_fts")
-        old.execute("DELETE FROM file_docs")
-    store = Store(db_path)
+    with sqlite3.connect(db_path) as old:
+        old.execute("DROP TABLE files_fts")
+        old.execute("DROP TABLE file_docs")
+        old.execute("DELETE FROM meta WHERE key = 'file_docs'")
+    return db_path
+
+
+def test_an_index_built_before_file_documents_gains_them_on_open(repo: Path, tmp_path: Path) -> None:
+    store = Store(_old_index(repo, tmp_path))
     try:
         assert [p for p, _ in store.file_lexical_search("retry backoff jitter", 10)][0] == "net/policy.py"
         assert store.counts() == (3, 5)  # nothing else touched
+    finally:
+        store.close()
+
+
+def test_an_old_index_opened_while_another_process_writes_waits_for_a_later_open(
+    repo: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    db_path = _old_index(repo, tmp_path)
+    writer = sqlite3.connect(db_path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # another process mid-commit
+    try:
+        store = Store(db_path)  # no CorruptIndex, no rebuild: opens and serves
+        assert store.file_lexical_search("retry backoff jitter", 10) == []
+        assert store.lexical_search("jitter", 10)  # chunk search unaffected
+        assert "not built now" in caplog.text
+        store.close()
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    store = Store(db_path)
+    try:
+        assert store.file_lexical_search("retry backoff jitter", 10)[0][0] == "net/policy.py"
     finally:
         store.close()
 

@@ -37,9 +37,13 @@ CREATE INDEX IF NOT EXISTS chunks_path ON chunks(path);
 CREATE INDEX IF NOT EXISTS chunks_embed_key ON chunks(embed_key);
 CREATE TABLE IF NOT EXISTS vectors (embed_key TEXT PRIMARY KEY, vector BLOB NOT NULL);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(symbol, path, body);
+"""
+# Added after the first release: an older index gains these (and their rows) when opened.
+FILE_DOCS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS file_docs (id INTEGER PRIMARY KEY AUTOINCREMENT, path TEXT NOT NULL UNIQUE);
 CREATE VIRTUAL TABLE IF NOT EXISTS files_fts USING fts5(symbol, path, body);
 """
+BACKFILL_WAIT_MS = 1000  # another process writing: build the file documents on a later open
 # BM25 column weights for (symbol, path, body), in both tables.
 FTS_WEIGHTS = (4.0, 2.0, 1.0)
 log = logging.getLogger(__name__)
@@ -86,28 +90,45 @@ class Store:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(SCHEMA)
             self._db.execute("SELECT count(*) FROM chunks").fetchone()
-            self._backfill_file_docs()
         except sqlite3.DatabaseError as exc:
             raise CorruptIndex(f"{path}: {exc}") from exc
+        self._doc_tables = self._ensure_file_docs()
 
-    def _backfill_file_docs(self) -> None:
-        """Indexes built before the file-level lexical table gain it from their stored chunks
-        (no re-parsing, no re-embedding)."""
+    def _ensure_file_docs(self) -> bool:
+        """The file-level lexical tables. An index made before them gains them from its stored
+        chunks (no re-parsing, no re-embedding); the ``file_docs`` meta flag says they are
+        complete. When that cannot happen now (another process is writing, a read-only
+        database), files rank without them and the next open tries again. Returns whether the
+        tables exist (then every write keeps them current)."""
         db = self._db
-        if (
-            db.execute("SELECT 1 FROM file_docs LIMIT 1").fetchone()
-            or not db.execute("SELECT 1 FROM chunks LIMIT 1").fetchone()
-        ):
-            return
+        try:
+            db.execute(f"PRAGMA busy_timeout = {BACKFILL_WAIT_MS}")
+            db.executescript(FILE_DOCS_SCHEMA)
+            if self.get_meta("file_docs") != "1":
+                self._rebuild_file_docs()
+        except sqlite3.OperationalError as exc:
+            log.warning(
+                "%s: file-level lexical index not built now (%s); retried on next open", self.path, exc
+            )
+        finally:
+            db.execute("PRAGMA busy_timeout = 30000")
+        return bool(db.execute("SELECT 1 FROM sqlite_master WHERE name = 'file_docs'").fetchone())
+
+    def _rebuild_file_docs(self) -> None:
+        db = self._db
         started = time.monotonic()
         db.execute("BEGIN IMMEDIATE")
         try:
-            if not db.execute("SELECT 1 FROM file_docs LIMIT 1").fetchone():  # another process did it
+            if self.get_meta("file_docs") != "1":  # not done by another process meanwhile
+                db.execute("DELETE FROM files_fts")
+                db.execute("DELETE FROM file_docs")
                 paths = [r[0] for r in db.execute("SELECT DISTINCT path FROM chunks")]
                 for p in paths:
                     self._write_file_doc(p)
-                took = time.monotonic() - started
-                log.info("file-level lexical index built for %d files in %.1f s", len(paths), took)
+                self.set_meta("file_docs", "1")
+                if paths:
+                    took = time.monotonic() - started
+                    log.info("file-level lexical index built for %d files in %.1f s", len(paths), took)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -257,7 +278,7 @@ class Store:
         """BM25 over whole files (all their chunks' symbol, path and body tokens as one
         document); returns (path, score) best first."""
         expr = fts_query(query)
-        if not expr:
+        if not expr or not self._doc_tables or self.get_meta("file_docs") != "1":
             return []
         sql = (
             "SELECT d.path, bm25(files_fts, ?, ?, ?) AS rank FROM files_fts f "
@@ -328,8 +349,9 @@ class Store:
                         symbols.append(symbol)
                         bodies.append(body)
                         added.append((cid, key))
-                    self._delete_file_doc(pending.row.path)
-                    self._insert_file_doc(pending.row.path, symbols, bodies)
+                    if self._doc_tables:
+                        self._delete_file_doc(pending.row.path)
+                        self._insert_file_doc(pending.row.path, symbols, bodies)
                     r = pending.row
                     db.execute(
                         "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?)",
@@ -354,7 +376,8 @@ class Store:
             try:
                 for path in paths:
                     removed += self._delete_file_chunks(path)
-                    self._delete_file_doc(path)
+                    if self._doc_tables:
+                        self._delete_file_doc(path)
                     self._db.execute("DELETE FROM files WHERE path=?", (path,))
                 self._bump_generation()
                 self._db.execute("COMMIT")
