@@ -98,7 +98,7 @@ class Store:
         """The file-level lexical tables. An index made before them gains them from its stored
         chunks (no re-parsing, no re-embedding); the ``file_docs`` meta flag says they are
         complete. When that cannot happen now (another process is writing, a read-only
-        database), files rank without them and the next open tries again. Returns whether the
+        database), files rank without them and the next open tries again. Returns whether both
         tables exist (then every write keeps them current)."""
         db = self._db
         try:
@@ -112,7 +112,8 @@ class Store:
             )
         finally:
             db.execute("PRAGMA busy_timeout = 30000")
-        return bool(db.execute("SELECT 1 FROM sqlite_master WHERE name = 'file_docs'").fetchone())
+        found = db.execute("SELECT count(*) FROM sqlite_master WHERE name IN ('file_docs', 'files_fts')")
+        return int(found.fetchone()[0]) == 2
 
     def _rebuild_file_docs(self) -> None:
         db = self._db
