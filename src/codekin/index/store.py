@@ -255,22 +255,15 @@ class Store:
         self, query: str, limit: int, languages: Sequence[str] | None = None
     ) -> list[tuple[int, float]]:
         """BM25 over (symbol, path, body) tokens; returns (chunk id, score) best first."""
-        expr = fts_query(query)
-        if not expr:
-            return []
-        sql = (
-            "SELECT f.rowid, bm25(chunks_fts, ?, ?, ?) AS rank FROM chunks_fts f "
-            + ("JOIN chunks c ON c.id = f.rowid " if languages else "")
-            + "WHERE chunks_fts MATCH ? "
+        rows = self._bm25(
+            "SELECT f.rowid, bm25(chunks_fts, ?, ?, ?) AS rank FROM chunks_fts f ",
+            "JOIN chunks c ON c.id = f.rowid ",
+            "c.language",
+            "chunks_fts",
+            query,
+            limit,
+            languages,
         )
-        args: list[object] = [*FTS_WEIGHTS, expr]
-        if languages:
-            sql += f"AND c.language IN ({','.join('?' * len(languages))}) "
-            args += list(languages)
-        sql += "ORDER BY rank LIMIT ?"
-        args.append(limit)
-        with self._lock:
-            rows = self._db.execute(sql, args).fetchall()
         return [(int(r[0]), -float(r[1])) for r in rows]
 
     def file_lexical_search(
@@ -278,24 +271,44 @@ class Store:
     ) -> list[tuple[str, float]]:
         """BM25 over whole files (all their chunks' symbol, path and body tokens as one
         document); returns (path, score) best first."""
-        expr = fts_query(query)
-        if not expr or not self._doc_tables or self.get_meta("file_docs") != "1":
+        if not self._doc_tables or self.get_meta("file_docs") != "1":
             return []
-        sql = (
+        rows = self._bm25(
             "SELECT d.path, bm25(files_fts, ?, ?, ?) AS rank FROM files_fts f "
-            "JOIN file_docs d ON d.id = f.rowid "
-            + ("JOIN files x ON x.path = d.path " if languages else "")
-            + "WHERE files_fts MATCH ? "
+            "JOIN file_docs d ON d.id = f.rowid ",
+            "JOIN files x ON x.path = d.path ",
+            "x.language",
+            "files_fts",
+            query,
+            limit,
+            languages,
         )
+        return [(str(r[0]), -float(r[1])) for r in rows]
+
+    def _bm25(
+        self,
+        select: str,
+        language_join: str,
+        language_column: str,
+        table: str,
+        query: str,
+        limit: int,
+        languages: Sequence[str] | None,
+    ) -> list[tuple[Any, ...]]:
+        """Rows of ``select`` (which binds the FTS_WEIGHTS) matching the query in ``table``,
+        best first; ``language_join`` brings ``language_column`` in when languages filter."""
+        expr = fts_query(query)
+        if not expr:
+            return []
+        sql = select + (language_join if languages else "") + f"WHERE {table} MATCH ? "
         args: list[object] = [*FTS_WEIGHTS, expr]
         if languages:
-            sql += f"AND x.language IN ({','.join('?' * len(languages))}) "
+            sql += f"AND {language_column} IN ({','.join('?' * len(languages))}) "
             args += list(languages)
         sql += "ORDER BY rank LIMIT ?"
         args.append(limit)
         with self._lock:
-            rows = self._db.execute(sql, args).fetchall()
-        return [(str(r[0]), -float(r[1])) for r in rows]
+            return self._db.execute(sql, args).fetchall()
 
     # --- writes -----------------------------------------------------------------------------
     def commit_files(
