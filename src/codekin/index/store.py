@@ -355,7 +355,7 @@ class Store:
                             ),
                         )
                         cid = int(cur.lastrowid or 0)
-                        symbol, body = _chunk_tokens(chunk.symbol, chunk.container, chunk.text)
+                        symbol, body = _chunk_tokens(chunk)
                         db.execute(
                             "INSERT INTO chunks_fts (rowid, symbol, path, body) VALUES (?,?,?,?)",
                             (cid, symbol, " ".join(code_tokens(chunk.path)), body),
@@ -416,8 +416,7 @@ class Store:
 
     def _write_file_doc(self, path: str) -> None:
         """The file's lexical document from its stored chunks (an index built before it existed)."""
-        rows = self._db.execute("SELECT symbol, container, text FROM chunks WHERE path=?", (path,))
-        tokens = [_chunk_tokens(*r) for r in rows]
+        tokens = [_chunk_tokens(chunk) for _, chunk in self.chunks_of_file(path)]
         self._insert_file_doc(path, [t[0] for t in tokens], [t[1] for t in tokens])
 
     def _insert_file_doc(self, path: str, symbols: list[str], bodies: list[str]) -> None:
@@ -443,10 +442,9 @@ class Store:
         )
 
 
-def _chunk_tokens(symbol: str, container: str, text: str) -> tuple[str, str]:
+def _chunk_tokens(chunk: Chunk) -> tuple[str, str]:
     """A chunk's lexical (symbol, body) columns: its qualified name's tokens and its text's."""
-    qualified = ".".join(p for p in (container, symbol) if p)
-    return " ".join(code_tokens(qualified)), " ".join(code_tokens(text))
+    return " ".join(code_tokens(chunk.qualified_name)), " ".join(code_tokens(chunk.text))
 
 
 def _stack(blobs: list[bytes]) -> Vectors:
