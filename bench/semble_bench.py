@@ -33,6 +33,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _models import resolve  # noqa: E402
 from _variants import Variant, ablation_variants, parse_variants, with_query_options  # noqa: E402
 from semble_data import SUBSET, K, Repo, ensure_tree, load_repos, ndcg_at_k, tree_revision  # noqa: E402
 
@@ -65,6 +66,14 @@ class QueryCache:
             for t, row in zip(missing, self.inner.embed_queries(missing), strict=True):
                 self._memo[t] = row
         return np.stack([self._memo[t] for t in texts])
+
+
+MODELS_CACHE = Path(__file__).resolve().parents[1] / ".bench-cache"  # assembled models (git-ignored)
+
+
+def bench_model(candidate: str) -> str:
+    """``--model`` -> the ``Settings.model`` value: aliases as in quality.py, mpnet assembled once."""
+    return candidate if candidate == "fake" else resolve(candidate, MODELS_CACHE)
 
 
 def model_slug(model: str) -> str:
@@ -160,7 +169,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repos", help="comma-separated repository names (default: all)")
     ap.add_argument("--subset", action="store_true", help="the ablation subset (semble_data.SUBSET)")
     ap.add_argument("--systems", default=",".join(SYSTEMS))
-    ap.add_argument("--model", default=DEFAULT_MODEL, help="encoder; 'fake' = hashing encoder (bm25 only)")
+    ap.add_argument(
+        "--model",
+        default=DEFAULT_MODEL,
+        help="encoder: codekin, minilm, mpnet (assembled from its PyPI parts), a model id or directory; "
+        "'fake' = hashing encoder (bm25 only)",
+    )
     ap.add_argument("--ablate", action="store_true", help="also run every ranking signal on/off")
     ap.add_argument("--variants", default="", help="extra configurations, see parse_variants()")
     ap.add_argument("--no-build", action="store_true", help="skip repositories not indexed yet")
@@ -169,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--per-repo", action="store_true", help="print the per-repository table")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
+    args.model = bench_model(args.model)
 
     names = args.repos.split(",") if args.repos else (list(SUBSET) if args.subset else None)
     repos = load_repos(names)
