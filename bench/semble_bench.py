@@ -33,7 +33,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _models import resolve  # noqa: E402
+from _models import DEFAULT_CACHE, resolve  # noqa: E402
 from _variants import Variant, ablation_variants, parse_variants, with_query_options  # noqa: E402
 from semble_data import SUBSET, K, Repo, ensure_tree, load_repos, ndcg_at_k, tree_revision  # noqa: E402
 
@@ -68,12 +68,9 @@ class QueryCache:
         return np.stack([self._memo[t] for t in texts])
 
 
-MODELS_CACHE = Path(__file__).resolve().parents[1] / ".bench-cache"  # assembled models (git-ignored)
-
-
 def bench_model(candidate: str) -> str:
     """``--model`` -> the ``Settings.model`` value: aliases as in quality.py, mpnet assembled once."""
-    return candidate if candidate == "fake" else resolve(candidate, MODELS_CACHE)
+    return candidate if candidate == "fake" else resolve(candidate, DEFAULT_CACHE)
 
 
 def model_slug(model: str) -> str:

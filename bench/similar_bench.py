@@ -35,12 +35,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from _models import resolve, short_name
+from _models import DEFAULT_CACHE, resolve, short_name
 from quality import Scores, score
 
 from codekin import Settings, Workspace
 
-REPO = Path(__file__).resolve().parents[1]
 MIRROR = Path(os.environ.get("SEMBLE_MIRRORS", "/work/.mirror")) / "srlabUsask+GPTCloneBench" / "repo"
 SOURCES = {"py": "py_validate_clone.txt", "java": "java_validate_clone.txt"}
 K = 10
@@ -183,7 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--mask-names", action="store_true", help="rename every function to f")
     ap.add_argument("--mirror", type=Path, default=MIRROR)
-    ap.add_argument("--cache-dir", type=Path, default=REPO / ".bench-cache")
+    ap.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE)
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
     if not args.mirror.exists():
