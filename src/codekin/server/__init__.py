@@ -23,7 +23,9 @@ def create_server() -> CodekinServer:
 
 
 def run_server(tcp: str | None = None, log_file: str | None = None) -> int:
-    """Serve on stdio (default) or on ``HOST:PORT``; returns the process exit code."""
+    """Serve on stdio (default) or on ``HOST:PORT``; returns the process exit code: 1 after an
+    ``exit`` that no ``shutdown`` preceded, else 0."""
+    from codekin.server.framing import FramedReader
     from codekin.server.logs import LspLogHandler, claim_stdout, setup_logging
 
     transport = claim_stdout()
@@ -38,7 +40,7 @@ def run_server(tcp: str | None = None, log_file: str | None = None) -> int:
                 return 2
             server.start_tcp(host or "127.0.0.1", int(port))
         else:
-            server.start_io(sys.stdin.buffer, transport)
+            server.start_io(FramedReader(sys.stdin.buffer), transport)  # type: ignore[arg-type]
     finally:
         server.state.close()
-    return 0
+    return server.protocol.exit_code

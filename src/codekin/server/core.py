@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import threading
 from collections.abc import Callable, Coroutine, Generator, Mapping
 from typing import Any, TypeVar
 
-import attrs
 import cattrs
 from lsprotocol import converters, types
 from pygls.exceptions import JsonRpcException
@@ -23,76 +21,117 @@ from pygls.protocol import (
 from pygls.protocol.language_server import lsp_method
 
 from codekin import __version__
+from codekin.server.envelope import (
+    INTERNAL_ERROR,
+    INVALID_PARAMS,
+    PARSE_ERROR,
+    Envelope,
+    Refusal,
+    check_envelope,
+    check_lifecycle,
+)
 from codekin.server.protocol import EXPERIMENTAL, INDEX_STATUS_CHANGED, IndexStatusResult
 from codekin.server.state import FolderIndex, ServerState
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-PARSE_ERROR = -32700
-INVALID_REQUEST = -32600
-INVALID_PARAMS = -32602
-
-
-@attrs.define
-class _Malformed:
-    """A request whose params could not be decoded: answered with an error, never dropped."""
-
-    id: int | str
-    method: str
-    error: str
-
 
 class CodekinProtocol(LanguageServerProtocol):
-    """LanguageServerProtocol that answers undecodable requests and advertises codekin's extensions."""
+    """LanguageServerProtocol that checks every message before dispatch (JSON-RPC envelope, LSP
+    lifecycle), answers every request that has a usable id, and advertises codekin's extensions."""
+
+    def __init__(self, server: Any, converter: cattrs.Converter) -> None:
+        super().__init__(server, converter)
+        self.initialize_received = False
+        self.exit_code = 0  # 1 once ``exit`` arrives without a prior ``shutdown``
 
     def structure_message(self, data: dict[str, Any]) -> Any:
-        try:
-            return super().structure_message(data)
-        except JsonRpcException as exc:
-            if isinstance(data.get("id"), int | str) and isinstance(data.get("method"), str):
-                cause = exc.__cause__ or exc
-                detail = (
-                    "; ".join(cattrs.transform_error(cause))
-                    if isinstance(cause, cattrs.BaseValidationError)
-                    else _first_line(str(cause))
-                )
-                return _Malformed(data["id"], data["method"], detail[:500])
-            raise
+        # json.loads calls this for every object, nested ones too: decode in handle_message,
+        # once, on the whole message.
+        return data
 
     def handle_message(self, message: Any) -> None:
-        if isinstance(message, _Malformed):
-            log.warning("malformed %s request %r: %s", message.method, message.id, message.error)
-            self._send_response(
-                message.id,
-                error=types.ResponseError(
-                    INVALID_PARAMS, f"invalid params for {message.method}: {message.error}"
-                ),
-            )
+        env = check_envelope(message)
+        if isinstance(env, Refusal):
+            self.refuse(env)
             return
-        if not hasattr(message, "jsonrpc"):
-            raise _NotARequest(f"not a JSON-RPC message: {str(message)[:200]}")
-        super().handle_message(message)
+        if env.kind != "response":
+            refusal = check_lifecycle(env, initialized=self.initialize_received, shut_down=self._shutdown)
+            if refusal is not None:
+                self.refuse(refusal)
+                return
+        try:
+            decoded = super().structure_message(message)
+        except JsonRpcException as exc:
+            self._malformed(env, exc)
+            return
+        try:
+            super().handle_message(decoded)
+        except Exception as exc:  # pygls answers handler errors; this is a failure around them
+            log.exception("cannot handle %s", env.method or "a response")
+            if env.kind == "request":
+                self.answer_error(env.id, INTERNAL_ERROR, f"internal error: {_first_line(str(exc))}")
+
+    def _malformed(self, env: Envelope, exc: JsonRpcException) -> None:
+        cause = exc.__cause__ or exc
+        detail = (
+            "; ".join(cattrs.transform_error(cause))
+            if isinstance(cause, cattrs.BaseValidationError)
+            else _first_line(str(cause))
+        )[:500]
+        if env.kind == "request":
+            self.refuse(Refusal(env.id, INVALID_PARAMS, f"invalid params for {env.method}: {detail}"))
+        else:
+            log.warning("dropping a malformed %s %s: %s", env.kind, env.method, detail)
+
+    def refuse(self, refusal: Refusal) -> None:
+        if refusal.code is None:
+            log.warning("dropping %s", refusal.reason)
+        else:
+            log.warning("refusing a message (%d): %s", refusal.code, refusal.reason)
+            self.answer_error(refusal.id, refusal.code, refusal.reason)
+
+    def answer_error(self, msg_id: int | str | None, code: int, message: str) -> None:
+        # A plain dict: the converter would drop ``"id": null``, which JSON-RPC requires.
+        self._send_data({"jsonrpc": "2.0", "id": msg_id, "error": {"code": code, "message": message}})
 
     @lsp_method(types.INITIALIZE)
     def lsp_initialize(self, params: types.InitializeParams) -> Generator[Any, Any, types.InitializeResult]:
+        self.initialize_received = True
         result: types.InitializeResult = yield from super().lsp_initialize(params)
         result.capabilities.experimental = {"codekin": dict(EXPERIMENTAL)}
         return result
 
+    @lsp_method(types.EXIT)
+    def lsp_exit(self, *args: Any) -> Generator[Any, Any, None]:
+        self.exit_code = 0 if self._shutdown else 1
+        yield from super().lsp_exit(*args)
+
 
 def json_converter() -> cattrs.Converter:
-    """lsprotocol's converter; unlike pygls' default, params of custom methods stay plain JSON
-    (pygls turns them into namedtuples, which mangle keys that are not identifiers)."""
+    """lsprotocol's converter with strict scalars (``"query": 5`` is an error, not ``"5"``);
+    unlike pygls' default, params of custom methods stay plain JSON (pygls turns them into
+    namedtuples, which mangle keys that are not identifiers)."""
     converter = converters.get_converter()
+    for scalar in (str, int, bool, float):
+        converter.register_structure_hook(scalar, _strict(scalar))
     for cls, field in ((JsonRPCRequestMessage, "params"), (JsonRPCNotification, "params")):
         converter.register_structure_hook(cls, lambda obj, c, f=field: c(**{f: None, **obj}))
     converter.register_structure_hook(JsonRPCResponseMessage, lambda obj, c: c(**{"result": None, **obj}))
     return converter
 
 
-class _NotARequest(Exception):
-    pass
+def _strict(scalar: type[T]) -> Callable[[Any, Any], T]:
+    """A structure hook that accepts only JSON values of ``scalar``'s type (an integer is a float)."""
+    accepted: tuple[type, ...] = (int, float) if scalar is float else (scalar,)
+
+    def structure(value: Any, _: Any) -> T:
+        if isinstance(value, bool) is not (scalar is bool) or not isinstance(value, accepted):
+            raise TypeError(f"expected {scalar.__name__}, got {type(value).__name__}")
+        return scalar(value)  # type: ignore[call-arg]
+
+    return structure
 
 
 def _first_line(text: str) -> str:
@@ -101,6 +140,8 @@ def _first_line(text: str) -> str:
 
 
 class CodekinServer(LanguageServer):
+    protocol: CodekinProtocol
+
     def __init__(self) -> None:
         super().__init__(
             "codekin",
@@ -186,21 +227,16 @@ class CodekinServer(LanguageServer):
 
     # --- errors outside any request ---------------------------------------------------------
     def report_server_error(self, error: Exception, source: Any) -> None:
-        if isinstance(error, json.JSONDecodeError):
-            self._error_without_id(PARSE_ERROR, f"parse error: {error}")
-            return
-        if isinstance(error, _NotARequest):
-            self._error_without_id(INVALID_REQUEST, str(error))
+        if isinstance(error, ValueError | RecursionError) and source is JsonRpcException:
+            # json.loads failed on a message body (not JSON, not UTF-8, nested too deeply)
+            message = f"parse error: {_first_line(str(error))[:200]}"
+            log.warning("%s", message)
+            self.protocol.answer_error(None, PARSE_ERROR, message)
             return
         if source is JsonRpcException:  # raised while reading or dispatching a message
             log.error("cannot handle a message: %s", error)
             return
         super().report_server_error(error, source)
-
-    def _error_without_id(self, code: int, message: str) -> None:
-        log.warning("%s", message)
-        # A plain dict: the converter would drop ``"id": null``, which JSON-RPC requires here.
-        self.protocol._send_data({"jsonrpc": "2.0", "id": None, "error": {"code": code, "message": message}})
 
 
 def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:
