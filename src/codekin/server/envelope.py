@@ -43,17 +43,18 @@ def valid_id(value: Any) -> bool:
 
 def check_envelope(message: Any) -> Envelope | Refusal:
     """Classify a decoded message, or refuse it with -32600 Invalid Request. The refusal names
-    the id only when the message is plainly a request with a usable id (JSON-RPC: else null)."""
+    the id only when the message is plainly a request (has a method) with a usable id; JSON-RPC
+    says null otherwise."""
     if not isinstance(message, dict):
         return Refusal(None, INVALID_REQUEST, f"a message must be a JSON object, not {_kind(message)}")
     msg_id = message.get("id")
     method = message.get("method")
-    answer_to = msg_id if valid_id(msg_id) and isinstance(method, str) else None
+    answer_to = msg_id if valid_id(msg_id) and "method" in message else None
     if message.get("jsonrpc") != "2.0":
         return Refusal(answer_to, INVALID_REQUEST, '"jsonrpc" must be "2.0"')
     if "method" in message:
         if not isinstance(method, str):
-            return Refusal(None, INVALID_REQUEST, f'"method" must be a string, not {_kind(method)}')
+            return Refusal(answer_to, INVALID_REQUEST, f'"method" must be a string, not {_kind(method)}')
         if "id" in message and not valid_id(msg_id):
             return Refusal(None, INVALID_REQUEST, f'"id" must be an integer or a string, not {_kind(msg_id)}')
         params = message.get("params")
