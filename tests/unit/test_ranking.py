@@ -16,6 +16,7 @@ from codekin.index.ranking import (
     apply_file_coherence,
     diversify,
     drop_overlaps,
+    file_key,
     fuse_ranks,
     fuse_scores,
     is_generated_path,
@@ -167,8 +168,8 @@ def test_file_coherence_adds_the_files_other_chunks() -> None:
 
 def test_diversify_lets_other_files_in() -> None:
     cs = [cand(1, "a", score=1.0), cand(2, "a", score=0.9), cand(3, "a", score=0.8), cand(4, "b", score=0.6)]
-    assert ids(diversify(cs, 0.5)) == [1, 4, 2, 3]
-    assert ids(diversify(cs, 1.0)) == [1, 2, 3, 4]
+    assert ids(diversify(cs, [(file_key, 0.5)])) == [1, 4, 2, 3]
+    assert ids(diversify(cs, [(file_key, 1.0)])) == [1, 2, 3, 4]
 
 
 def test_drop_overlaps_keeps_the_better_chunk() -> None:
@@ -281,3 +282,65 @@ def test_score_fusion_keeps_how_far_ahead_the_best_is() -> None:
 
     assert ids(rank("sum the prices", make(), PLAIN_RRF))[0] == 2
     assert ids(rank("sum the prices", make(), PLAIN_RRF.but(use_score_fusion=True)))[0] == 1
+
+
+# --- function-level signals -------------------------------------------------------------------
+def _scored(cid: int, score: float, **kw: object) -> Candidate:
+    c = cand(cid, kw.pop("path", "a.rs"), dense=cid, **kw)  # type: ignore[arg-type]
+    c.dense_score = score
+    return c
+
+
+def test_header_sinks_below_its_members_unless_named() -> None:
+    config = PLAIN_RRF.but(use_score_fusion=True, dense_share=1.0, use_header_penalty=True)
+    header = _scored(0, 0.80, symbol="JoinSet", kind="impl", is_header=True)
+    member = _scored(1, 0.70, symbol="new", kind="method", container="JoinSet")
+    assert ids(rank("create a task set", [header, member], config)) == [1, 0]
+    assert ids(rank("JoinSet", [header, member], config)) == [0, 1]  # the type itself asked for
+    whole = _scored(0, 0.80, symbol="Plain", kind="struct")  # no member chunks: not a header
+    assert ids(rank("create a task set", [whole, member], config)) == [0, 1]
+
+
+def test_naming_a_type_lifts_its_members() -> None:
+    config = PLAIN_RRF.but(use_score_fusion=True, dense_share=1.0, use_name_match=True, member_name_boost=1.0)
+    member = _scored(0, 0.60, symbol="new", kind="method", container="JoinSet")
+    other = _scored(1, 0.70, symbol="spawn", kind="method", container="Runtime")
+    assert ids(rank("Create a new `JoinSet`", [member, other], config)) == [0, 1]
+    assert ids(rank("Create a new `JoinSet`", [member, other], config.but(member_name_boost=0.0))) == [1, 0]
+
+
+def test_sentence_name_share_scales_only_sentences() -> None:
+    config = PLAIN_RRF.but(
+        use_score_fusion=True, dense_share=1.0, use_name_match=True, sentence_name_share=0.1
+    )
+    named = _scored(0, 0.50, symbol="StreamParser", kind="class")
+    answer = _scored(1, 0.60, symbol="parseBody", kind="method", container="Response")
+    assert ids(rank("Returns a StreamParser for the response", [named, answer], config))[0] == 1
+    assert ids(rank("StreamParser", [named, answer], config))[0] == 0
+
+
+def test_module_code_sinks() -> None:
+    config = PLAIN_RRF.but(use_score_fusion=True, dense_share=1.0, use_module_penalty=True)
+    module = _scored(0, 0.80, kind="module")
+    function = _scored(1, 0.70, symbol="load", kind="function")
+    assert ids(rank("load the settings", [module, function], config)) == [1, 0]
+
+
+def test_name_diversity_spreads_one_name_over_many_types() -> None:
+    config = PLAIN_RRF.but(
+        use_score_fusion=True, dense_share=1.0, use_name_diversity=True, name_diversity_decay=0.5
+    )
+    fmts = [_scored(i, 0.9 - i * 0.01, symbol="fmt", kind="method", path=f"f{i}.rs") for i in range(3)]
+    other = _scored(3, 0.80, symbol="display_width", kind="function", path="w.rs")
+    assert ids(rank("format for display", [*fmts, other], config)) == [0, 3, 1, 2]
+
+
+def test_store_lists_containers_with_members(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text(
+        "class A:\n    def m(self):\n        return 1\n\ndef free():\n    return 2\n"
+    )
+    with Workspace(tmp_path, Settings(), encoder=FakeEncoder()) as ws:
+        ws.index()
+        assert ws.code_index.store.containers(["a.py"]) == {("a.py", "A")}
+        hits = Searcher(ws.code_index, ws.encoder).search("class A", k=5)
+        assert hits

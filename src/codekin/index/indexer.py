@@ -28,9 +28,11 @@ MAX_SKIPS_KEPT = 200
 
 
 def encoder_input(chunk: Chunk) -> str:
-    """The text the encoder sees: a short context prefix, then the real source."""
+    """The text the encoder sees: a short context prefix, the real source, then (container
+    headers) the signatures of the members, so the header stands for the whole type."""
     header = f"{chunk.kind} {chunk.qualified_name}".strip() if chunk.symbol else chunk.kind
-    return f"{chunk.path}\n{header}\n{chunk.text}"
+    text = f"{chunk.path}\n{header}\n{chunk.text}"
+    return f"{text}\n{chunk.outline}" if chunk.outline else text
 
 
 def embed_key(text: str) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from codekin.index import lexical
@@ -152,6 +153,7 @@ _IDENT_QUERY = re.compile(r"^[A-Za-z_$][\w$]*(?:(?:::|\.|#|->|/)[A-Za-z_$][\w$]*
 
 
 RRF_K = 60  # reciprocal-rank-fusion constant
+DiversityKey = Callable[["Candidate"], str]
 
 
 @dataclass(frozen=True)
@@ -178,6 +180,12 @@ class RankConfig:
     # a definition whose name is what the query names
     use_name_match: bool = True
     name_exact_boost: float = 1.0
+    # members of a type the query names get this boost too (the type's header alone is rarely
+    # the answer: "Create a new `JoinSet`" wants JoinSet::new)
+    member_name_boost: float = 0.0
+    # a sentence's exact name match counts this much of name_exact_boost (a doc comment names
+    # the types it returns or takes, not only the definition it documents)
+    sentence_name_share: float = 1.0
     # partial name matches: +0.004 on the semble subset but -0.10 MRR on CoSQA, so off
     name_partial_boost: float = 0.0
     # a file whose name is what the query names
@@ -186,6 +194,17 @@ class RankConfig:
     # prose, data and config files sink unless the query asks for them
     use_non_code_penalty: bool = True
     non_code_factor: float = 0.3
+    # a container header whose members are chunks of their own (``impl<T> Set<T> {``, a class
+    # line and its fields) sinks below its members unless the query is that type's name
+    use_header_penalty: bool = False
+    header_factor: float = 0.7
+    # module-level code (imports, top-level statements) sinks for queries about definitions
+    use_module_penalty: bool = False
+    module_factor: float = 0.7
+    # the n-th definition with the same name (one method implemented for many types) is worth
+    # less, so one name does not crowd the results
+    use_name_diversity: bool = False
+    name_diversity_decay: float = 0.8
     # tests, examples and generated code sink unless the query asks for them
     use_test_penalty: bool = True
     test_factor: float = 0.5
@@ -242,6 +261,7 @@ class Candidate:
     end_line: int = 0
     language: str = ""
     container: str = ""
+    is_header: bool = False  # a container header whose members are chunks of their own
     dense_rank: int | None = None  # 0-based position in the dense list
     dense_score: float = 0.0  # cosine
     lexical_rank: int | None = None
@@ -333,6 +353,10 @@ def rank(query: str, candidates: list[Candidate], config: RankConfig = DEFAULT_R
         factor = 1.0
         if config.use_name_match:
             factor *= 1.0 + name_match(info, c, config)
+        if config.use_header_penalty and c.is_header and not names_definition(info, c):
+            factor *= config.header_factor
+        if config.use_module_penalty and c.kind == "module" and not info.wants_non_code:
+            factor *= config.module_factor
         if config.use_path_match:
             factor *= 1.0 + path_match(info, c.path) * config.path_boost
         if config.use_non_code_penalty and not info.wants_non_code and c.language in NON_CODE_LANGUAGES:
@@ -352,9 +376,12 @@ def rank(query: str, candidates: list[Candidate], config: RankConfig = DEFAULT_R
     ordered = sorted(candidates, key=lambda c: (-c.score, c.chunk_id))
     if config.use_dedup:
         ordered = drop_overlaps(ordered)
+    decays: list[tuple[DiversityKey, float]] = []
     if config.use_file_diversity:
-        ordered = diversify(ordered, config.diversity_decay)
-    return ordered
+        decays.append((file_key, config.diversity_decay))
+    if config.use_name_diversity:
+        decays.append((name_key, config.name_diversity_decay))
+    return diversify(ordered, decays) if decays else ordered
 
 
 def fuse_ranks(candidates: list[Candidate], k: int, dense_weight: float, lexical_weight: float) -> None:
@@ -385,19 +412,37 @@ def fuse_scores(candidates: list[Candidate], dense_share: float) -> None:
         c.score = dense_share * d + (1.0 - dense_share) * max(lx, 0.0)
 
 
-def name_match(info: QueryInfo, c: Candidate, config: RankConfig) -> float:
-    """Boost for a definition named by the query: exact identifier match, or (for sentences) the
-    share of the name's parts the query mentions."""
+def names_definition(info: QueryInfo, c: Candidate) -> bool:
+    """The query names this definition exactly (``JoinSet``, ``Set.add``, ``set::add``)."""
     if not c.symbol:
-        return 0.0
+        return False
     name = c.symbol.lower().strip("_$")
     qualified = ".".join(p for p in (c.container, c.symbol) if p).lower()
     for ident in info.identifiers:
-        if name == ident or qualified.endswith(ident):
-            return config.name_exact_boost
         last = re.split(r"::|\.|#|->|/", ident)[-1]
-        if last and name == last:
-            return config.name_exact_boost
+        if name == ident or qualified.endswith(ident) or (last and name == last):
+            return True
+    return False
+
+
+def names_container(info: QueryInfo, c: Candidate) -> bool:
+    """The query names the type this member belongs to (``JoinSet`` for ``JoinSet.new``)."""
+    if not c.container:
+        return False
+    owner = c.container.rsplit(".", 1)[-1].lower().strip("_$")
+    return any(re.split(r"::|\.|#|->|/", ident)[-1] == owner for ident in info.identifiers)
+
+
+def name_match(info: QueryInfo, c: Candidate, config: RankConfig) -> float:
+    """Boost for a definition named by the query: exact identifier match (or, scaled, a member of
+    the type it names), or (for sentences) the share of the name's parts the query mentions."""
+    if not c.symbol:
+        return 0.0
+    share = 1.0 if info.is_symbol else config.sentence_name_share
+    if names_definition(info, c):
+        return config.name_exact_boost * share
+    if config.member_name_boost and names_container(info, c):
+        return config.member_name_boost * share
     parts = [stem(p) for p in split_identifier(c.symbol) if len(p) > 1]
     if not parts or not info.stems:
         return 0.0
@@ -456,22 +501,35 @@ def drop_overlaps(ordered: list[Candidate]) -> list[Candidate]:
     return kept
 
 
-def diversify(ordered: list[Candidate], decay: float) -> list[Candidate]:
-    """Re-score the n-th chunk of a file by ``decay``^(n-1), greedily, so a file already listed
-    must be clearly better to take another place."""
-    seen: dict[str, int] = defaultdict(int)
+def diversify(ordered: list[Candidate], decays: Sequence[tuple[DiversityKey, float]]) -> list[Candidate]:
+    """Re-score the n-th chunk of a file (or of a name, per ``decays``) by ``decay``^(n-1),
+    greedily, so a file already listed must be clearly better to take another place."""
+    seen: list[dict[str, int]] = [defaultdict(int) for _ in decays]
+
+    def factor(c: Candidate) -> float:
+        f = 1.0
+        for (key, decay), counts in zip(decays, seen, strict=True):
+            f *= decay ** counts[key(c)]
+        return f
+
     out: list[Candidate] = []
     pending = list(ordered)
     while pending:
-        best_i = max(
-            range(len(pending)),
-            key=lambda i: (pending[i].score * decay ** seen[pending[i].path], -i),
-        )
+        best_i = max(range(len(pending)), key=lambda i: (pending[i].score * factor(pending[i]), -i))
         c = pending.pop(best_i)
-        c.notes["diversity"] = decay ** seen[c.path]
-        seen[c.path] += 1
+        c.notes["diversity"] = factor(c)
+        for (key, _), counts in zip(decays, seen, strict=True):
+            counts[key(c)] += 1
         out.append(c)
         if len(out) >= 50:  # beyond any page anyone reads: keep the rest in order
             out += pending
             break
     return out
+
+
+def file_key(c: Candidate) -> str:
+    return c.path
+
+
+def name_key(c: Candidate) -> str:
+    return c.symbol or f"\0{c.chunk_id}"  # nameless chunks never share a key

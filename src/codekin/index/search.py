@@ -115,12 +115,21 @@ class Searcher:
     ) -> list[Candidate]:
         ids = list(dict.fromkeys([cid for cid, _ in dense] + [cid for cid, _ in lexical]))
         chunks = self.index.store.chunks_by_ids(ids)
+        containers = self.index.store.containers([ch.path for ch in chunks.values()])
         out: dict[int, Candidate] = {}
         for cid in ids:
             ch = chunks.get(cid)
             if ch is not None:
                 out[cid] = Candidate(
-                    cid, ch.path, ch.symbol, ch.kind, ch.start_line, ch.end_line, ch.language, ch.container
+                    cid,
+                    ch.path,
+                    ch.symbol,
+                    ch.kind,
+                    ch.start_line,
+                    ch.end_line,
+                    ch.language,
+                    ch.container,
+                    is_header=bool(ch.symbol) and (ch.path, ch.qualified_name) in containers,
                 )
         for r, (cid, score) in enumerate(dense):
             if cid in out:

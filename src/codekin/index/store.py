@@ -194,6 +194,23 @@ class Store:
                     out[cid] = chunk
         return out
 
+    def containers(self, paths: Sequence[str]) -> set[tuple[str, str]]:
+        """(path, container) for every container that holds a member chunk in those files."""
+        out: set[tuple[str, str]] = set()
+        unique = list(dict.fromkeys(paths))
+        with self._lock:
+            for start in range(0, len(unique), 500):
+                part = unique[start : start + 500]
+                marks = ",".join("?" * len(part))
+                out.update(
+                    self._db.execute(
+                        "SELECT DISTINCT path, container FROM chunks"
+                        f" WHERE path IN ({marks}) AND container != ''",
+                        part,
+                    )
+                )
+        return out
+
     def chunks_of_file(self, path: str) -> list[tuple[int, Chunk]]:
         with self._lock:
             rows = self._db.execute(
