@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import socket
 import stat
 import sys
@@ -219,6 +220,18 @@ class MidRunFaults:
             (root / "lose_read.py").chmod(0)
 
 
+_CAPS = "-dac_override,-dac_read_search"
+
+
+def unprivileged_prefix() -> list[str] | None:
+    """A command prefix under which permission bits bind (as root: ``setpriv`` dropping the
+    capabilities that bypass them), or None when there is none."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    return [setpriv, f"--inh-caps={_CAPS}", f"--bounding-set={_CAPS}"] if setpriv else None
+
+
 def permission_cases(root: Path) -> list[Case]:
     """An unreadable file and an unreadable directory (meaningful only without root's override)."""
     (root / "locked.py").write_bytes(_py("marker_locked"))
@@ -288,7 +301,8 @@ def _privileged() -> bool:
 
 
 def check_report(cases: list[Case], report: dict[str, Any]) -> list[str]:
-    """Every problem with ``report`` against ``cases`` (empty when all went as required)."""
+    """Every problem with ``report`` against ``cases`` (empty when all went as required); an
+    indexed case whose marker was searched (``report["found"]``) must be among its hits."""
     problems: list[str] = []
     skipped: dict[str, str] = report["skipped"]
     indexed = set(report["indexed"])
@@ -298,7 +312,7 @@ def check_report(cases: list[Case], report: dict[str, Any]) -> list[str]:
         if case.outcome == INDEXED:
             if case.path not in indexed:
                 problems.append(f"{case.path!r} not indexed (skipped: {skipped.get(case.path)!r})")
-            elif case.marker and case.path not in report["found"].get(case.marker, []):
+            elif case.marker in report["found"] and case.path not in report["found"][case.marker]:
                 problems.append(
                     f"{case.path!r} not found by {case.marker!r}: {report['found'].get(case.marker)}"
                 )

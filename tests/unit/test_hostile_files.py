@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,25 +18,24 @@ import pytest
 from codekin.files import FileFilter, path_key
 from codekin.parsers import SUPPORTED_LANGUAGES, Chunk, chunk_file, detect_language
 from codekin.safetext import valid_text
-from tests.hostile import INDEXED, Case, build_hostile_repo, check_report, outcome_table, permission_cases
+from tests.hostile import (
+    INDEXED,
+    Case,
+    build_hostile_repo,
+    check_report,
+    outcome_table,
+    permission_cases,
+    unprivileged_prefix,
+)
 
 HOSTILE_SCRIPT = Path(__file__).resolve().parents[1] / "hostile.py"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "parsers"
-_CAPS = "-dac_override,-dac_read_search"
-
-
-def _unprivileged_prefix() -> list[str] | None:
-    """A command prefix under which permission bits bind, or None when none is available."""
-    if os.geteuid() != 0:
-        return []
-    setpriv = shutil.which("setpriv")
-    return [setpriv, f"--inh-caps={_CAPS}", f"--bounding-set={_CAPS}"] if setpriv else None
 
 
 def test_hostile_repository_is_indexed_or_skipped_with_one_reason(tmp_path: Path) -> None:
     root = tmp_path / "repo"
     cases = build_hostile_repo(root)
-    prefix = _unprivileged_prefix()
+    prefix = unprivileged_prefix()
     if prefix is not None:
         cases += permission_cases(root)
     markers = sorted({c.marker for c in cases if c.marker})
