@@ -251,7 +251,8 @@ def _parse_location(target: str) -> tuple[str, int | None]:
 def cmd_similar(ws: Workspace, args: argparse.Namespace) -> int:
     _ensure_fresh(ws, args)
     if args.target == "-":
-        hits = ws.similar(sys.stdin.read(), language=args.language, k=args.k)
+        code = sys.stdin.buffer.read().decode("utf-8", "replace")  # any bytes, whatever the locale
+        hits = ws.similar(code, language=args.language, k=args.k)
     else:
         path, line = _parse_location(args.target)
         if not (ws.root / path).exists() and not Path(path).exists():

@@ -3,14 +3,18 @@ secret-file denylist."""
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import re
 import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pathspec
+
+from codekin.safetext import REPLACEMENT
 
 log = logging.getLogger(__name__)
 
@@ -117,16 +121,55 @@ SKIP_SUFFIXES = frozenset(
 MINIFIED_LINE_BYTES = 1000  # average line length above this (on files with few lines) = minified
 
 
+_ESCAPED_BYTE = re.compile(r"\\x([89a-f][0-9a-f])")
+_FILE_KINDS = (
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISDIR, "a directory"),
+)
+
+
 @dataclass(frozen=True)
 class FileEntry:
-    rel: str  # repository-relative, "/" separators
-    abs: Path
+    rel: str  # the path key: repository-relative, "/" separators, valid UTF-8 (see path_key)
+    abs: Path  # the real path on disk
     size: int
     mtime_ns: int
 
 
 class SkipFile(Exception):
     """A file that must not be indexed; ``str(exc)`` is the reason, logged by the caller."""
+
+
+def path_key(rel: str) -> str:
+    """How a path is stored, displayed and embedded: itself when it is valid UTF-8; otherwise each
+    byte that is not UTF-8 (a surrogate from ``os.fsdecode``) is written ``\\xNN``.
+
+    The key is lossless: ``FileFilter.disk_rel`` maps it back to the name on disk (a name whose key
+    would equal another file's real name is skipped, so keys stay unique).
+    """
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        return "".join(_escape_char(c) for c in rel)
+    return rel
+
+
+def _escape_char(char: str) -> str:
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte under surrogateescape
+        return f"\\x{code - 0xDC00:02x}"
+    return REPLACEMENT if 0xD800 <= code <= 0xDFFF else char
+
+
+def _unescape(key: str) -> str:
+    return _ESCAPED_BYTE.sub(lambda m: chr(0xDC00 + int(m.group(1), 16)), key)
+
+
+def _file_kind(mode: int) -> str:
+    return next((name for test, name in _FILE_KINDS if test(mode)), "not a regular file")
 
 
 def _spec(lines: list[str]) -> pathspec.PathSpec:  # type: ignore[type-arg]
@@ -192,7 +235,9 @@ class FileFilter:
         """Yield indexable regular files under the root in a stable order.
 
         Symlinked directories are not followed (no loops); symlinked files are followed only when
-        they resolve inside the root. Unreadable directories and vanished entries are skipped.
+        they resolve inside the root. Everything else that is not indexable and not ignored
+        (unreadable directories, loops, dangling links, FIFOs, sockets, devices, vanished
+        entries) is reported once to ``on_skip(path key, reason)``; nothing is ever opened here.
         """
         skip = on_skip or (lambda rel, why: log.info("skip %s: %s", rel, why))
         stack = [""]
@@ -202,7 +247,7 @@ class FileFilter:
                 with os.scandir(self.root / rel_dir if rel_dir else self.root) as it:
                     entries = sorted(it, key=lambda e: e.name)
             except OSError as exc:
-                skip(rel_dir or ".", f"cannot list directory: {exc.strerror or exc}")
+                skip(path_key(rel_dir) or ".", f"cannot list directory: {exc.strerror or exc}")
                 continue
             subdirs: list[str] = []
             for entry in entries:
@@ -216,36 +261,71 @@ class FileFilter:
                         continue
                     found = self.stat_file(rel)
                 except SkipFile as why:
-                    skip(rel, str(why))
+                    skip(path_key(rel), str(why))
                     continue
                 except OSError as exc:
-                    skip(rel, f"cannot stat: {exc.strerror or exc}")
+                    skip(path_key(rel), f"cannot stat: {exc.strerror or exc}")
                     continue
                 if found is not None:
                     yield found
             stack.extend(reversed(subdirs))
 
+    def disk_rel(self, rel: str) -> str:
+        """The name on disk of ``rel``, given as a path key or as a name from ``os.fsdecode``."""
+        if "\\x" not in rel or os.path.lexists(self.root / rel):
+            return rel
+        return _unescape(rel)
+
     def stat_file(self, rel: str) -> FileEntry | None:
-        """The entry for ``rel`` if it is a regular indexable file; None if not a file;
-        raises SkipFile with the reason when it must be skipped."""
-        path = self.root / rel
+        """The entry for ``rel`` (a path key or a name on disk) if it is an indexable regular file;
+        None for a plain directory; raises SkipFile with the reason when it must be skipped and
+        OSError when it cannot be examined (it vanished)."""
+        disk = self.disk_rel(rel)
+        key = path_key(disk)
+        if key != disk and os.path.lexists(self.root / key):
+            raise SkipFile(f"name is not UTF-8 and its escaped form {key!r} is another file's name")
+        path = self.root / disk
         st = path.lstat()
-        if stat.S_ISLNK(st.st_mode):
-            target = path.resolve()
-            if not target.is_relative_to(self.root.resolve()):
-                raise SkipFile("symlink points outside the repository")
-            st = path.stat()
-        if not stat.S_ISREG(st.st_mode):
+        if stat.S_ISDIR(st.st_mode):
             return None
+        if stat.S_ISLNK(st.st_mode):
+            st = self._follow(path)
+        if not stat.S_ISREG(st.st_mode):
+            raise SkipFile(f"not a regular file: {_file_kind(st.st_mode)}")
         if st.st_size > self.max_file_bytes:
             raise SkipFile(f"larger than max_file_bytes ({st.st_size} > {self.max_file_bytes})")
-        return FileEntry(rel, path, st.st_size, st.st_mtime_ns)
+        return FileEntry(key, path, st.st_size, st.st_mtime_ns)
+
+    def _follow(self, link: Path) -> os.stat_result:
+        """The target's status of a symlink that stays inside the root (SkipFile otherwise)."""
+        try:
+            st = os.stat(link)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise SkipFile("symlink loop") from exc
+            if exc.errno == errno.ENOENT:
+                raise SkipFile("dangling symlink (its target does not exist)") from exc
+            raise SkipFile(f"cannot follow symlink: {exc.strerror or exc}") from exc
+        if not Path(os.path.realpath(link)).is_relative_to(os.path.realpath(self.root)):
+            raise SkipFile("symlink points outside the repository")
+        if stat.S_ISDIR(st.st_mode):
+            raise SkipFile("symlink to a directory (not followed)")
+        return st
+
+
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
 
 
 def read_source(entry: FileEntry) -> bytes:
-    """Read a file's bytes; raise SkipFile for unreadable, binary or minified content."""
+    """Read a file's bytes; raise SkipFile for unreadable, non-regular, binary or minified content.
+
+    Opened non-blocking and checked to be a regular file, so a path that became a FIFO or a
+    device since the walk never blocks the run."""
     try:
-        with open(entry.abs, "rb") as fh:
+        with open(os.open(entry.abs, _OPEN_FLAGS), "rb") as fh:
+            mode = os.fstat(fh.fileno()).st_mode
+            if not stat.S_ISREG(mode):
+                raise SkipFile(f"not a regular file: {_file_kind(mode)}")
             data = fh.read(entry.size + 1)
     except FileNotFoundError as exc:
         raise SkipFile("file vanished") from exc

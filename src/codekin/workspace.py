@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from codekin.embeddings import Encoder, load_encoder
-from codekin.files import FileFilter, rel_path
+from codekin.files import FileFilter, path_key, rel_path
 from codekin.hit import FileHit, Hit
 from codekin.index.code_index import DB_NAME, MANIFEST_NAME, CodeIndex, prepare_dir
 from codekin.index.indexer import Indexer, IndexStats, ProgressCallback
@@ -20,6 +20,7 @@ from codekin.index.search import Filters, Searcher
 from codekin.index.store import Store
 from codekin.parsers import CHUNKER_VERSION
 from codekin.parsers.model import Chunk, content_hash
+from codekin.safetext import valid_text
 from codekin.settings import Settings, load_file_settings
 
 log = logging.getLogger(__name__)
@@ -169,6 +170,7 @@ class Workspace:
         paths: Iterable[str] | None = None,
     ) -> list[Hit]:
         """Natural-language (or identifier) query -> the k best chunks."""
+        query = valid_text(query)
         if not query.strip():
             return []
         return self._searcher().search(query, k, _filters(languages, paths))
@@ -182,6 +184,7 @@ class Workspace:
         paths: Iterable[str] | None = None,
     ) -> list[FileHit]:
         """A "which files" query -> the k best files, each with its best chunks."""
+        query = valid_text(query)
         if not query.strip():
             return []
         return self._searcher().search_files(query, k, _filters(languages, paths))
@@ -195,6 +198,7 @@ class Workspace:
         paths: Iterable[str] | None = None,
     ) -> list[Hit]:
         """Chunks most similar to a piece of code (a chunk with the very same text is excluded)."""
+        code, language = valid_text(code), valid_text(language) if language else None
         if not code.strip():
             return []
         header = "function" if language is None else f"{language} function"
@@ -219,7 +223,7 @@ class Workspace:
         row = line - 1
         covering = [
             (cid, c)
-            for cid, c in self.code_index.store.chunks_of_file(rel)
+            for cid, c in self.code_index.store.chunks_of_file(path_key(rel))
             if c.start_line <= row <= c.end_line
         ]
         if not covering:
@@ -322,7 +326,7 @@ class _WriteGuard:
 
 
 def _filters(languages: Iterable[str] | None, paths: Iterable[str] | None) -> Filters:
-    return Filters(tuple(languages or ()), tuple(paths or ()))
+    return Filters(tuple(map(valid_text, languages or ())), tuple(map(valid_text, paths or ())))
 
 
 def _overlaps(a: Hit, b: Hit) -> bool:

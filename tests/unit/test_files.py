@@ -108,14 +108,14 @@ def test_read_source_rejects_binary_minified_and_vanished(tmp_path: Path) -> Non
 def test_unreadable_file_is_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     p = tmp_path / "locked.py"
     p.write_text("x\n")
-    real_open = open
+    real_open = os.open
 
-    def fake_open(path: object, *a: object, **kw: object) -> object:
+    def fake_open(path: object, *a: object, **kw: object) -> int:
         if str(path).endswith("locked.py"):
             raise PermissionError(13, "Permission denied")
-        return real_open(path, *a, **kw)  # type: ignore[call-overload]
+        return real_open(path, *a, **kw)  # type: ignore[arg-type]
 
-    monkeypatch.setattr("builtins.open", fake_open)
+    monkeypatch.setattr("codekin.files.os.open", fake_open)
     with pytest.raises(SkipFile, match="Permission denied"):
         read_source(FileEntry("locked.py", p, 2, 0))
 

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from codekin.embeddings.base import Vectors, normalise
+from codekin.safetext import valid_text
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +119,7 @@ class HFEncoder:
 
     def _encode(self, texts: list[str]) -> Vectors:
         torch = self._torch
+        texts = [valid_text(t) for t in texts]  # the tokenizer raises TypeError on lone surrogates
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         # Length bucketing: sort by length so each batch pads little.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))

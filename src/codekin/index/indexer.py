@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from codekin.embeddings.base import Encoder
-from codekin.files import FileEntry, FileFilter, SkipFile, read_source
+from codekin.files import FileEntry, FileFilter, SkipFile, path_key, read_source
 from codekin.index.code_index import CodeIndex
 from codekin.index.store import FileRow, PendingFile
 from codekin.parsers import chunk_file, detect_language
 from codekin.parsers.model import Chunk
+from codekin.safetext import valid_text
 
 log = logging.getLogger(__name__)
 
@@ -28,11 +29,11 @@ MAX_SKIPS_KEPT = 200
 
 
 def encoder_input(chunk: Chunk) -> str:
-    """The text the encoder sees: a short context prefix, the real source, then (container
-    headers) the signatures of the members, so the header stands for the whole type."""
+    """The text the encoder sees (valid UTF-8): a short context prefix, the real source, then
+    (container headers) the signatures of the members, so the header stands for the whole type."""
     header = f"{chunk.kind} {chunk.qualified_name}".strip() if chunk.symbol else chunk.kind
     text = f"{chunk.path}\n{header}\n{chunk.text}"
-    return f"{text}\n{chunk.outline}" if chunk.outline else text
+    return valid_text(f"{text}\n{chunk.outline}" if chunk.outline else text)
 
 
 def embed_key(text: str) -> str:
@@ -105,25 +106,27 @@ class Indexer:
         cancel: threading.Event | None = None,
         overlays: dict[str, str] | None = None,
     ) -> IndexStats:
-        """Re-check just these paths (created, changed, deleted or renamed); ``overlays`` maps a
-        path to unsaved editor text that replaces the file's content."""
+        """Re-check just these paths (created, changed, deleted or renamed; path keys or names
+        on disk); ``overlays`` maps a path to unsaved editor text that replaces the file's content."""
         run = _Run(self, progress, cancel)
-        overlays = overlays or {}
+        overlays = {path_key(rel): text for rel, text in (overlays or {}).items()}
         known = self.index.store.file_rows()
         entries: list[FileEntry] = []
         gone: list[str] = []
         for rel in dict.fromkeys(rels):
-            if rel in overlays:
+            key = path_key(rel)
+            if key in overlays:
                 continue
             try:
-                entry = None if self.filter.is_ignored(rel) else self.filter.stat_file(rel)
+                ignored = self.filter.is_ignored(self.filter.disk_rel(rel))
+                entry = None if ignored else self.filter.stat_file(rel)
             except SkipFile as why:
-                run.skip(rel, str(why))
+                run.skip(key, str(why))
                 entry = None
             except OSError:
                 entry = None
             if entry is None:
-                gone.append(rel)
+                gone.append(key)
             else:
                 entries.append(entry)
         run.remove([p for p in gone if p in known] + _children_of_dirs(gone, known))
@@ -221,11 +224,11 @@ class _Run:
         self.add_bytes(rel, data, -1, -1, hashlib.blake2b(data, digest_size=16).hexdigest())
 
     def add_bytes(self, rel: str, data: bytes, size: int, mtime_ns: int, digest: str) -> None:
-        language = detect_language(rel, data[:256])
         try:
+            language = detect_language(rel, data[:256])
             chunks = chunk_file(rel, data, language, max_chunk_bytes=self.ix.max_chunk_bytes)
         except Exception as exc:  # a parser bug must not stop the run: fall back to skipping
-            log.exception("chunking %s failed", rel)
+            log.debug("chunking %s failed", rel, exc_info=True)  # the skip below logs the reason
             self.skip(rel, f"chunking failed: {exc}")
             return
         lang = chunks[0].language if chunks else (language or "text")
