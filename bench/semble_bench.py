@@ -96,9 +96,18 @@ def open_workspace(
         print(f"  {repo.name}: no mirror (fetch github:{repo.url.split('github.com/')[1]})", file=sys.stderr)
         return None
     index_dir = repo.cache / f"index-{model_slug(model)}"
+    return open_cached(repo.name, root, index_dir, model, encoder, build, tree_revision(repo))
+
+
+def open_cached(
+    name: str, root: Path, index_dir: Path, model: str, encoder: Encoder, build: bool, revision: str
+) -> tuple[Workspace, dict[str, Any]] | None:
+    """``root`` indexed into ``index_dir`` (built or brought up to date unless ``build`` is off and
+    it was never built); ``bench_index.json`` there records files, chunks, indexing seconds and
+    the tree's revision."""
     stats_file = index_dir / "bench_index.json"
     if not build and not stats_file.exists():
-        print(f"  {repo.name}: not indexed with {model} (run without --no-build)", file=sys.stderr)
+        print(f"  {name}: not indexed with {model} (run without --no-build)", file=sys.stderr)
         return None
     ws = Workspace(root, Settings(model=model, index_dir=str(index_dir)), encoder=encoder)
     started = time.monotonic()
@@ -111,7 +120,7 @@ def open_workspace(
             "chunks": stats.chunks_total,
             "embedded": stats.embedded + int(info.get("embedded", 0)),
             "seconds": round(elapsed + float(info.get("seconds", 0.0)), 2),
-            "revision": tree_revision(repo),
+            "revision": revision,
         }
         stats_file.write_text(json.dumps(info))
     return ws, info

@@ -151,16 +151,20 @@ def ensure_tree(repo: Repo) -> Path | None:
     if have.returncode != 0:  # commit absent, or the folder is not there at that commit
         rev = _nearest_ref_with(git, repo.revision, repo.benchmark_root)
         note = f"fallback {rev}"
-    if repo.tree.exists():
-        shutil.rmtree(repo.tree)
-    repo.tree.mkdir(parents=True)
-    cmd = [*git, "archive", rev]
-    if repo.benchmark_root:
-        cmd.append(repo.benchmark_root)
-    archive = subprocess.run(cmd, check=True, capture_output=True).stdout
-    subprocess.run(["tar", "-x", "-C", str(repo.tree)], input=archive, check=True)
+    extract(repo.mirror, rev, [repo.benchmark_root] if repo.benchmark_root else [], repo.tree)
     marker.write_text(note + "\n")
     return repo.root
+
+
+def extract(mirror: Path, rev: str, folders: list[str], dest: Path) -> None:
+    """``folders`` of commit ``rev`` of a bare mirror (every file when empty) into ``dest``
+    (emptied first), repository-relative paths kept."""
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    cmd = ["git", f"--git-dir={mirror}", "archive", rev, *folders]
+    archive = subprocess.run(cmd, check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
 
 
 def _nearest_ref_with(git: list[str], revision: str, folder: str) -> str:

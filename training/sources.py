@@ -93,8 +93,16 @@ def _repo_key(url: str) -> str:
 
 def semble_conflicts(sources: list[Source], repos_json: Path = SEMBLE_REPOS) -> list[str]:
     """Why each offending source may not be trained on (empty when all are clean)."""
-    problems: list[str] = []
     repos = json.loads(repos_json.read_text()) if repos_json.is_file() else []
+    return conflicts(sources, repos)
+
+
+def conflicts(
+    sources: list[Source], repos: list[dict[str, str]], label: str = "semble repository"
+) -> list[str]:
+    """Each source named like, or with the same GitHub upstream as, one of ``repos``
+    (``{"name", "url"}`` objects); ``label`` names what those repositories are."""
+    problems: list[str] = []
     names = {_norm(r["name"]): r["name"] for r in repos}
     urls = {_repo_key(r["url"]): r["name"] for r in repos}
     for src in sources:
@@ -105,8 +113,8 @@ def semble_conflicts(sources: list[Source], repos_json: Path = SEMBLE_REPOS) -> 
             base = re.sub(r"(-dev|-src|-source|-java)$", "", base)
             for key in {_norm(candidate), _norm(base)}:
                 if key in names:
-                    problems.append(f"{src.name}: named like semble repository {names[key]!r}")
+                    problems.append(f"{src.name}: named like {label} {names[key]!r}")
         key = _repo_key(src.url)
         if key and key in urls:
-            problems.append(f"{src.name}: same upstream as semble repository {urls[key]!r}")
+            problems.append(f"{src.name}: same upstream as {label} {urls[key]!r}")
     return sorted(set(problems))
