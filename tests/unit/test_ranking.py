@@ -12,6 +12,7 @@ from codekin.index.ranking import (
     FILE_RANKING,
     PLAIN_RRF,
     Candidate,
+    RankConfig,
     analyse_query,
     apply_file_coherence,
     diversify,
@@ -182,21 +183,32 @@ def test_drop_overlaps_keeps_the_better_chunk() -> None:
     assert ids(drop_overlaps(cs)) == [1, 3, 4]
 
 
-def test_default_ranking_keeps_the_signals_that_helped() -> None:
-    on = {f for f in vars(DEFAULT_RANKING) if f.startswith("use_") and getattr(DEFAULT_RANKING, f)}
-    assert on == {
+def test_chunk_and_file_rankings_keep_the_signals_that_helped_each() -> None:
+    def on(config: RankConfig) -> set[str]:
+        return {f for f in vars(config) if f.startswith("use_") and getattr(config, f)}
+
+    # chunk search answers with definitions: no file-level signals
+    assert on(DEFAULT_RANKING) == {
+        "use_score_fusion",
+        "use_name_match",
+        "use_non_code_penalty",
+        "use_test_penalty",
+        "use_module_penalty",
+        "use_dedup",
+    }
+    assert DEFAULT_RANKING.sentence_name_share == 0.0 and DEFAULT_RANKING.member_name_boost > 0
+    # "which files": file names, coherence and whole-file lexical evidence, no per-file diversity
+    assert on(FILE_RANKING) == {
         "use_score_fusion",
         "use_name_match",
         "use_path_match",
         "use_non_code_penalty",
         "use_test_penalty",
         "use_file_coherence",
-        "use_file_diversity",
+        "use_file_lexical",
         "use_dedup",
     }
     assert not any(getattr(PLAIN_RRF, f) for f in vars(PLAIN_RRF) if f.startswith("use_"))
-    # "which files": whole-file lexical evidence instead of per-file diversity
-    assert DEFAULT_RANKING.but(use_file_diversity=False, use_file_lexical=True) == FILE_RANKING
 
 
 # --- end to end on a small workspace ------------------------------------------------------

@@ -223,6 +223,8 @@ class RankConfig:
     use_file_diversity: bool = True
     # 0.5 was best on semble (file-level, +0.008) but cost stdlib function search 0.18 R@10
     diversity_decay: float = 0.8
+    # chunks of a file listed before the decay starts (2: a file's second definition competes freely)
+    diversity_free: int = 1
     # chunks overlapping a better one of the same file are dropped
     use_dedup: bool = True
 
@@ -230,11 +232,22 @@ class RankConfig:
         return replace(self, **changes)  # type: ignore[arg-type]
 
 
-DEFAULT_RANKING = RankConfig()
+# Chunk search answers with definitions. The file-level signals (a file's name, its other good
+# chunks, one place per file) and name matches inside sentences lift the wrong function of the
+# right file: on doc comment -> function queries they cost more than the fusion gains (see
+# README, Measured). They stay in FILE_RANKING, where the answer is a file.
+DEFAULT_RANKING = RankConfig(
+    use_path_match=False,
+    use_file_coherence=False,
+    use_file_diversity=False,
+    sentence_name_share=0.0,
+    member_name_boost=0.5,
+    use_module_penalty=True,
+)
 # "Which files" results group ranked chunks by file, so per-file diversity has no job there, and
 # how well a whole file matches is evidence in its own right.
 # (Partial name matches: +0.004 on the semble subset, -0.007 on the other repositories: off.)
-FILE_RANKING = DEFAULT_RANKING.but(use_file_diversity=False, use_file_lexical=True)
+FILE_RANKING = RankConfig(use_file_diversity=False, use_file_lexical=True)
 PLAIN_RRF = RankConfig(
     use_score_fusion=False,
     dense_weight=1.0,
@@ -381,7 +394,7 @@ def rank(query: str, candidates: list[Candidate], config: RankConfig = DEFAULT_R
         decays.append((file_key, config.diversity_decay))
     if config.use_name_diversity:
         decays.append((name_key, config.name_diversity_decay))
-    return diversify(ordered, decays) if decays else ordered
+    return diversify(ordered, decays, config.diversity_free) if decays else ordered
 
 
 def fuse_ranks(candidates: list[Candidate], k: int, dense_weight: float, lexical_weight: float) -> None:
@@ -501,15 +514,18 @@ def drop_overlaps(ordered: list[Candidate]) -> list[Candidate]:
     return kept
 
 
-def diversify(ordered: list[Candidate], decays: Sequence[tuple[DiversityKey, float]]) -> list[Candidate]:
-    """Re-score the n-th chunk of a file (or of a name, per ``decays``) by ``decay``^(n-1),
-    greedily, so a file already listed must be clearly better to take another place."""
+def diversify(
+    ordered: list[Candidate], decays: Sequence[tuple[DiversityKey, float]], free: int = 1
+) -> list[Candidate]:
+    """Re-score the n-th chunk of a file (or of a name, per ``decays``) by ``decay``^(n-free)
+    (the first ``free`` go unchanged), greedily, so a file already listed must be clearly better
+    to take another place."""
     seen: list[dict[str, int]] = [defaultdict(int) for _ in decays]
 
     def factor(c: Candidate) -> float:
         f = 1.0
         for (key, decay), counts in zip(decays, seen, strict=True):
-            f *= decay ** counts[key(c)]
+            f *= decay ** max(counts[key(c)] - free + 1, 0)
         return f
 
     out: list[Candidate] = []
