@@ -224,6 +224,7 @@ class Workspace:
         k: int = 10,
         *,
         end_line: int | None = None,
+        text: str | None = None,
         languages: Iterable[str] | None = None,
         paths: Iterable[str] | None = None,
         include_non_code: bool = False,
@@ -233,7 +234,8 @@ class Workspace:
         at ``line`` (1-based), the chunks overlapping ``line``..``end_line`` (a selection), or
         with no line every chunk of the file. Those chunks are never returned; the file's other
         chunks come after code elsewhere unless ``include_siblings`` ranks them with the rest.
-        Filters as in :meth:`similar`."""
+        ``text``: the file as the editor has it; when the index does not hold it yet, those
+        lines of it are the query (as :meth:`similar` with ``path``). Filters as in :meth:`similar`."""
         rel = rel_path(self.root, path)
         chunks = self.code_index.store.chunks_of_file(rel) if rel is not None else []
         if line is None:
@@ -244,6 +246,19 @@ class Workspace:
         else:
             lo, hi = sorted((line - 1, end_line - 1))
             chosen = [(cid, c) for cid, c in chunks if c.start_line <= hi and lo <= c.end_line]
+        if text is not None and not (chosen and _hold(text, [c for _, c in chosen])):
+            lines = text.splitlines(keepends=True)
+            code = "".join(lines[line - 1 : (end_line or line)]) if line else text
+            return self.similar(
+                code,
+                None,
+                k,
+                path=path,
+                languages=languages,
+                paths=paths,
+                include_non_code=include_non_code,
+                include_siblings=include_siblings,
+            )
         if rel is None or not chosen:
             where = f"{path}:{line}" + (f"-{end_line}" if end_line is not None else "") if line else f"{path}"
             raise LookupError(f"no indexed chunk at {where} (is the file indexed?)")
@@ -378,6 +393,12 @@ class _WriteGuard:
 
 def _filters(languages: Iterable[str] | None, paths: Iterable[str] | None) -> Filters:
     return Filters(tuple(languages or ()), tuple(paths or ()))
+
+
+def _hold(text: str, chunks: list[Chunk]) -> bool:
+    """Whether ``text`` still holds each chunk's text at its byte span."""
+    data = text.encode("utf-8", "surrogatepass")
+    return all(data[c.start_byte : c.end_byte] == c.text.encode("utf-8", "surrogatepass") for c in chunks)
 
 
 def _overlaps(a: Hit, b: Hit) -> bool:
