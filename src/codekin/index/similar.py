@@ -89,7 +89,8 @@ def code_query(
     known = language is not None or (bool(path) and bool(chunks) and chunks[0].language != "text")
     if not chunks or not known:  # unknown language: the whole text, as one function
         whole = encoder.embed_documents([f"function\n{code}"])
-        return SimilarQuery(normalise(whole), (1.0,), exclude_hashes=frozenset({content_hash(code)}))
+        texts = {content_hash(code), content_hash(code.strip())}  # a chunk's text has no outer blanks
+        return SimilarQuery(normalise(whole), (1.0,), exclude_hashes=frozenset(texts))
     indexed = {c.content_hash: cid for cid, c in store.chunks_of_file(path)} if path else {}
     ids, rows = store.vectors_for_ids([indexed[c.content_hash] for c in chunks if c.content_hash in indexed])
     stored = dict(zip(ids, rows, strict=True))
