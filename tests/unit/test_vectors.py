@@ -36,7 +36,11 @@ def test_filtered_search_equals_the_exact_scan_of_the_passing_rows() -> None:
     query = rng.standard_normal(dim).astype(np.float32)
     query /= np.linalg.norm(query)
     # few rows (scored from their vectors), a selective filter (exact scan), a loose one (graph)
-    for allowed in (rng.choice(n, 300, replace=False), rng.choice(n, 2_200, replace=False), np.arange(0, n, 2)):
+    for allowed in (
+        rng.choice(n, 300, replace=False),
+        rng.choice(n, 2_200, replace=False),
+        np.arange(0, n, 2),
+    ):
         expected = sorted(allowed.tolist(), key=lambda i: -float(f16[i] @ query))[:10]
         found = index.search(query, 10, set(allowed.tolist()))
         assert [cid for cid, _ in found] == expected
