@@ -37,7 +37,7 @@ def test_filtered_search_equals_the_exact_scan_of_the_passing_rows() -> None:
     query /= np.linalg.norm(query)
     # few rows (scored from their vectors), a selective filter (exact scan), a loose one (graph)
     for allowed in (
-        rng.choice(n, 300, replace=False),
+        rng.choice(n, 200, replace=False),
         rng.choice(n, 2_200, replace=False),
         np.arange(0, n, 2),
     ):

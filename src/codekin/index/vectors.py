@@ -20,10 +20,11 @@ log = logging.getLogger(__name__)
 # Search breadth: 256 finds 99-99.7% of the exact top 100 on 3k-16k chunk repositories (64:
 # 97-99%). usearch does not save it with the index, so a restored index is given it again.
 EXPANSION_SEARCH = 256
-# Filtered search: up to this many passing rows are scored exactly from their stored vectors;
-# when at least OVERFETCH_SHARE of the rows pass, the graph is searched OVERFETCH x deeper than
-# the pass rate needs and the passing rows kept; anything else is one exact scan of the index.
-FEW_ROWS = 2048
+# Filtered search: up to FEW_ROWS passing rows are scored from their own vectors (fetching more
+# costs more than one SIMD scan of the whole index); when at least OVERFETCH_SHARE of the rows
+# pass, the graph is searched OVERFETCH x deeper than the pass rate needs and the passing rows
+# kept; anything else is one exact scan of the index.
+FEW_ROWS = 256
 OVERFETCH_SHARE = 0.25
 OVERFETCH = 2.0
 
@@ -95,7 +96,7 @@ class VectorIndex:
         kept = [(k, r) for k, r in zip(keys, rows, strict=False) if r is not None]
         if not kept:
             return [], np.zeros((0, self.dim), dtype=np.float32)
-        matrix = np.vstack([r for _, r in kept]).astype(np.float32)
+        matrix = np.vstack([r for _, r in kept])
         matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
         return [k for k, _ in kept], matrix
 
