@@ -248,6 +248,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="a seeded sample of this many functions per language (clones) or algorithms (algorithms)",
     )
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--queries", type=int, default=0, help="algorithms: a seeded sample of the files as queries"
+    )
     ap.add_argument("--mask-names", action="store_true", help="rename every function to f (clones)")
     ap.add_argument("--systems", default=ALGORITHM_SYSTEMS, help="algorithms: which systems to score")
     ap.add_argument("--mirror", type=Path, default=MIRROR)
@@ -259,6 +262,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         languages = (args.languages or ",".join(_algorithms.REPOS)).split(",")
         impls = _algorithms.load(args.mirror.parent.parent, languages, args.limit, args.seed)
         corpus = algorithms_corpus(impls)
+        if args.queries:
+            corpus.queries = sorted(
+                random.Random(args.seed).sample(corpus.queries, min(args.queries, len(corpus.queries)))
+            )
         log.info("%d algorithms -> %d files", len({i.key for i in impls}), len(corpus.files))
     else:
         if not args.mirror.exists():
