@@ -20,6 +20,7 @@ CANDIDATES = 100  # per retriever, before fusion
 FILE_CANDIDATES = 200  # files scored by file-level BM25 (the others' share is 0)
 CHUNKS_PER_FILE = 3  # chunks shown under each file result
 SIMILAR_SLACK = 20  # extra neighbours per query chunk, for excluded texts and filters
+SIMILAR_PROBES = 32  # a query of more chunks searches from its heaviest ones (all are scored)
 
 
 @dataclass(frozen=True)
@@ -150,8 +151,9 @@ class Searcher:
         depth = k + len(query.exclude) + SIMILAR_SLACK + (len(query.siblings) if siblings_last else 0)
         vectors = self.index.vectors()
         allowed = self._allowed(filters) if filters else None
-        probes = list(query.vectors)
-        if len(probes) > 1:  # the whole query's direction finds what matches it as a whole
+        heaviest = np.argsort(-np.asarray(query.weights), kind="stable")[:SIMILAR_PROBES]
+        probes = [query.vectors[i] for i in heaviest]
+        if len(query.weights) > 1:  # the whole query's direction finds what matches it as a whole
             probes.append(np.asarray(query.weights, dtype=np.float32) @ query.vectors)
         found: dict[int, None] = {}
         for probe in probes:
@@ -161,15 +163,20 @@ class Searcher:
         ids, rows = vectors.get(list(found))
         scores = combine(query, rows)
         ranked = [ids[i] for i in np.argsort(-scores, kind="stable")]
-        chunks = self.index.store.chunks_by_ids(ranked)
+        if siblings_last:  # stable: each group keeps its order
+            ranked.sort(key=lambda cid: cid in query.siblings)
         score_of = dict(zip(ids, scores.tolist(), strict=True))
-        hits = [
-            to_hit(cid, chunks[cid], score_of[cid])
-            for cid in ranked
-            if cid in chunks and chunks[cid].content_hash not in query.exclude_hashes
-        ]
-        if siblings_last:
-            hits.sort(key=lambda h: h.chunk_id in query.siblings)  # stable: each group keeps its order
+        hits: list[Hit] = []
+        for start in range(0, len(ranked), k + SIMILAR_SLACK):  # read chunk texts a page at a time
+            page = ranked[start : start + k + SIMILAR_SLACK]
+            chunks = self.index.store.chunks_by_ids(page)
+            hits += [
+                to_hit(cid, chunks[cid], score_of[cid])
+                for cid in page
+                if cid in chunks and chunks[cid].content_hash not in query.exclude_hashes
+            ]
+            if len(hits) >= k:
+                break
         return hits[:k]
 
     # --- pieces -----------------------------------------------------------------------------
