@@ -7,9 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from pygls.exceptions import JsonRpcInvalidParams
 
 from codekin import Settings, Workspace
 from codekin.embeddings.fake import FakeEncoder
+from codekin.server.protocol import parse_similar
 
 FILES = {
     "geo/shapes.py": (
@@ -135,3 +137,25 @@ def test_errors_are_clear(ws: Workspace) -> None:
     with pytest.raises(LookupError, match="shapes.py:2-2"):
         ws.similar_to(ws.root / "geo/shapes.py", 2, end_line=2)  # blank lines between definitions
     assert ws.similar("   \n") == []
+
+
+def test_the_lsp_similar_request_filters_only_when_asked() -> None:
+    base = {"textDocument": {"uri": "file:///repo/a.py"}, "position": {"line": 3, "character": 0}}
+    plain = parse_similar(base)
+    assert (plain.languages, plain.paths, plain.include_non_code, plain.include_siblings) == (
+        (),
+        (),
+        False,
+        False,
+    )
+    asked = parse_similar(
+        {**base, "languages": ["go"], "paths": ["src/**"], "includeNonCode": True, "includeSiblings": True}
+    )
+    assert (asked.languages, asked.paths, asked.include_non_code, asked.include_siblings) == (
+        ("go",),
+        ("src/**",),
+        True,
+        True,
+    )
+    with pytest.raises(JsonRpcInvalidParams, match="languages"):
+        parse_similar({**base, "languages": "go"})
