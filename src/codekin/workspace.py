@@ -247,8 +247,8 @@ class Workspace:
             lo, hi = sorted((line - 1, end_line - 1))
             chosen = [(cid, c) for cid, c in chunks if c.start_line <= hi and lo <= c.end_line]
         if text is not None and not (chosen and _hold(text, [c for _, c in chosen])):
-            lines = text.splitlines(keepends=True)
-            code = "".join(lines[line - 1 : (end_line or line)]) if line else text
+            first, last = sorted((line, end_line or line)) if line else (1, len(text))
+            code = "".join(text.splitlines(keepends=True)[first - 1 : last])
             return self.similar(
                 code,
                 None,
