@@ -152,7 +152,7 @@ def filtered(args: argparse.Namespace) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="codekin-filtered-"))
     try:
         root = tmp / "corpus"
-        per_language = args.chunks // 3 // len(_algorithms.REPOS)  # about three chunks a file
+        per_language = args.chunks // 6 // len(_algorithms.REPOS)  # about six chunks a file
         for language, (repo, ext, commit) in _algorithms.REPOS.items():
             written = 0
             git = ["git", f"--git-dir={args.mirrors / f'TheAlgorithms+{repo}' / 'repo'}"]

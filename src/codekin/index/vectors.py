@@ -24,7 +24,7 @@ EXPANSION_SEARCH = 256
 # costs more than one SIMD scan of the whole index); when at least OVERFETCH_SHARE of the rows
 # pass, the graph is searched OVERFETCH x deeper than the pass rate needs and the passing rows
 # kept; anything else is one exact scan of the index.
-FEW_ROWS = 256
+FEW_ROWS = 1024
 OVERFETCH_SHARE = 0.25
 OVERFETCH = 2.0
 
