@@ -1,7 +1,10 @@
-"""Find-similar (code -> code) quality on GPTCloneBench's semantic clone pairs.
+"""Find-similar (code -> code) quality: GPTCloneBench's semantic clone pairs, or the same algorithm
+in other languages (``--set algorithms``).
 
     flock /tmp/codekin-heavy.lock .venv/bin/python bench/similar_bench.py [--models codekin,minilm,mpnet]
         [--languages py,java] [--limit N] [--mask-names] [--json OUT]
+    flock /tmp/codekin-heavy.lock .venv/bin/python bench/similar_bench.py --set algorithms [--limit 300]
+        [--systems bm25,dense,similar,similar_file]
 
 Data: the MIT-licensed GPTCloneBench repository (``fetch github:srlabUsask/GPTCloneBench`` puts a
 bare mirror under ``/work/.mirror``) carries ``py_validate_clone.txt`` and ``java_validate_clone.txt``:
@@ -16,6 +19,13 @@ its other rewrites). Baseline side by side: BM25 with the rewrite's text as the 
 (``Store.lexical_search``). MRR@10, recall@1 and recall@10 over files, overall and per language.
 ``--mask-names`` renames each function (and its recursive calls) to ``f``, so a shared name
 cannot carry the match.
+
+``--set algorithms`` (see ``_algorithms.py``): TheAlgorithms' implementations of one algorithm
+in up to 9 languages, one file each; every file is a query and a hit counts when it is the same
+algorithm in ANY other language. Systems: ``bm25`` (the file's text as the query), ``dense``
+(the file embedded as one text, plain nearest neighbours), ``similar`` (the shipped
+``Workspace.similar(text, language=...)``) and ``similar_file`` (``Workspace.similar_to(path)``,
+the whole file from its stored vectors).
 """
 
 from __future__ import annotations
@@ -35,6 +45,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import _algorithms
 from _models import DEFAULT_CACHE, resolve, short_name
 from quality import Scores, score
 
@@ -133,15 +144,35 @@ def ranked_files(paths: Sequence[str], own: str, k: int = K) -> list[str]:
     return [p for p in dict.fromkeys(paths) if p != own][:k]
 
 
-def evaluate(corpus: Corpus, search: Callable[[str], list[str]], language: str | None = None) -> Scores:
+def evaluate(
+    corpus: Corpus,
+    search: Callable[[str], list[str]],
+    language: str | None = None,
+    other_language: bool = False,
+) -> Scores:
+    """MRR/recall of the first file of the same function; with ``other_language`` only a file
+    under another top folder (another language) counts."""
     ranks: list[int | None] = []
     for q in corpus.queries:
         if language and not q.startswith(f"{language}/"):
             continue
-        fn = corpus.function_of[q]
+        fn, own = corpus.function_of[q], q.split("/", 1)[0]
         found = ranked_files(search(q), q)
-        ranks.append(next((i for i, p in enumerate(found, 1) if corpus.function_of.get(p) == fn), None))
+        ranks.append(
+            next(
+                (
+                    i
+                    for i, p in enumerate(found, 1)
+                    if corpus.function_of.get(p) == fn and not (other_language and p.split("/", 1)[0] == own)
+                ),
+                None,
+            )
+        )
     return score(ranks, K)
+
+
+def algorithms_corpus(impls: Sequence[_algorithms.Implementation]) -> Corpus:
+    return Corpus({i.path: i.text for i in impls}, {i.path: i.key for i in impls}, [i.path for i in impls])
 
 
 def similar_search(ws: Workspace) -> Callable[[str], list[str]]:
@@ -157,6 +188,36 @@ def similar_search(ws: Workspace) -> Callable[[str], list[str]]:
     return search
 
 
+def shipped_similar(ws: Workspace, texts: dict[str, str]) -> Callable[[str], list[str]]:
+    """``Workspace.similar(text, language=...)``: a pasted file, its language given."""
+
+    def search(path: str) -> list[str]:
+        return [h.path for h in ws.similar(texts[path], language=path.split("/", 1)[0], k=3 * K)]
+
+    return search
+
+
+def file_similar(ws: Workspace) -> Callable[[str], list[str]]:
+    """``Workspace.similar_to(path)``: the whole file, from its stored chunk vectors."""
+
+    def search(path: str) -> list[str]:
+        return [h.path for h in ws.similar_to(ws.root / path, None, k=3 * K)]
+
+    return search
+
+
+def dense_search(ws: Workspace, texts: dict[str, str]) -> Callable[[str], list[str]]:
+    """Plain dense retrieval: the file embedded as one text, its nearest chunks."""
+    store, vectors = ws.code_index.store, ws.code_index.vectors()
+
+    def search(path: str) -> list[str]:
+        found = vectors.search(ws.encoder.embed_documents([texts[path]])[0], 3 * K + 20)
+        chunks = store.chunks_by_ids([cid for cid, _ in found])
+        return [chunks[cid].path for cid, _ in found if cid in chunks]
+
+    return search
+
+
 def lexical_search(ws: Workspace, texts: dict[str, str]) -> Callable[[str], list[str]]:
     store = ws.code_index.store
 
@@ -168,48 +229,72 @@ def lexical_search(ws: Workspace, texts: dict[str, str]) -> Callable[[str], list
     return search
 
 
+ALGORITHM_SYSTEMS = "bm25,dense,similar,similar_file"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    ap.add_argument("--set", choices=["clones", "algorithms"], default="clones")
     ap.add_argument(
         "--models", default="codekin,minilm", help="codekin, minilm, mpnet, or a model id / directory"
     )
-    ap.add_argument("--languages", default="py,java")
+    ap.add_argument("--languages", default=None, help="clones: py,java; algorithms: all nine")
     ap.add_argument(
-        "--limit", type=int, default=0, help="a seeded sample of this many functions per language"
+        "--limit",
+        type=int,
+        default=0,
+        help="a seeded sample of this many functions per language (clones) or algorithms (algorithms)",
     )
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--mask-names", action="store_true", help="rename every function to f")
+    ap.add_argument(
+        "--queries", type=int, default=0, help="algorithms: a seeded sample of the files as queries"
+    )
+    ap.add_argument("--mask-names", action="store_true", help="rename every function to f (clones)")
+    ap.add_argument("--systems", default=ALGORITHM_SYSTEMS, help="algorithms: which systems to score")
     ap.add_argument("--mirror", type=Path, default=MIRROR)
     ap.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE)
+    ap.add_argument("--work-dir", type=Path, help="keep the corpus and indexes here (reused by later runs)")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
-    if not args.mirror.exists():
-        print(f"no mirror at {args.mirror}: fetch github:srlabUsask/GPTCloneBench first", file=sys.stderr)
-        return 2
-    languages = [x.strip() for x in args.languages.split(",") if x.strip()]
-    pairs: list[ClonePair] = []
-    for lang in languages:
-        got = load_pairs(args.mirror, lang)
-        if args.limit:
-            ids = sorted({p.function for p in got})
-            keep = set(random.Random(args.seed).sample(ids, min(args.limit, len(ids))))
-            got = [p for p in got if p.function in keep]
-        pairs += got
-    corpus = build_corpus(pairs, args.mask_names)
-    log.info("%d clone pairs -> %d files, %d queries", len(pairs), len(corpus.files), len(corpus.queries))
+    if args.set == "algorithms":
+        languages = (args.languages or ",".join(_algorithms.REPOS)).split(",")
+        impls = _algorithms.load(args.mirror.parent.parent, languages, args.limit, args.seed)
+        corpus = algorithms_corpus(impls)
+        if args.queries:
+            corpus.queries = sorted(
+                random.Random(args.seed).sample(corpus.queries, min(args.queries, len(corpus.queries)))
+            )
+        log.info("%d algorithms -> %d files", len({i.key for i in impls}), len(corpus.files))
+    else:
+        if not args.mirror.exists():
+            print(f"no mirror at {args.mirror}: fetch github:srlabUsask/GPTCloneBench first", file=sys.stderr)
+            return 2
+        languages = (args.languages or "py,java").split(",")
+        pairs: list[ClonePair] = []
+        for lang in languages:
+            got = load_pairs(args.mirror, lang)
+            if args.limit:
+                ids = sorted({p.function for p in got})
+                keep = set(random.Random(args.seed).sample(ids, min(args.limit, len(ids))))
+                got = [p for p in got if p.function in keep]
+            pairs += got
+        corpus = build_corpus(pairs, args.mask_names)
+        log.info("%d clone pairs -> %d files, %d queries", len(pairs), len(corpus.files), len(corpus.queries))
     results: dict[str, dict[str, Scores]] = {}
     facts: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="codekin-similar-") as tmp:
-        root = Path(tmp) / "corpus"
+        work = args.work_dir or Path(tmp)
+        root = work / "corpus"
         for rel, text in corpus.files.items():
             (root / rel).parent.mkdir(parents=True, exist_ok=True)
             (root / rel).write_text(text, encoding="utf-8")
-        for i, candidate in enumerate(m.strip() for m in args.models.split(",") if m.strip()):
+        models = [m.strip() for m in args.models.split(",") if m.strip()]
+        for i, candidate in enumerate(models):
             model = resolve(candidate, args.cache_dir)
             name = short_name(candidate)
-            settings = Settings(model=model, index_dir=str(Path(tmp) / f"index-{i}"))
+            settings = Settings(model=model, index_dir=str(work / f"index-{name}"))
             with Workspace(root, settings) as ws:
                 started = time.perf_counter()
                 stats = ws.index()
@@ -227,18 +312,31 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "index_s": round(took, 1),
                     "unchunked": unchunked,
                 }
-                systems = {name: similar_search(ws)}
-                if i == 0:
-                    systems = {"bm25": lexical_search(ws, corpus.files), **systems}
+                if args.set == "algorithms":
+                    systems = algorithm_systems(ws, corpus, args.systems.split(","), i == 0)
+                    if len(models) > 1:
+                        systems = {s if s == "bm25" else f"{name}:{s}": f for s, f in systems.items()}
+                else:
+                    systems = {name: similar_search(ws)}
+                    if i == 0:
+                        systems = {"bm25": lexical_search(ws, corpus.files), **systems}
+                cross = args.set == "algorithms"
                 for system, search in systems.items():
-                    results[system] = {"all": evaluate(corpus, search)}
+                    started = time.perf_counter()
+                    results[system] = {"all": evaluate(corpus, search, other_language=cross)}
+                    log.info(
+                        "%s: %.1f ms a query",
+                        system,
+                        1000 * (time.perf_counter() - started) / len(corpus.queries),
+                    )
                     for lang in languages:
-                        results[system][lang] = evaluate(corpus, search, lang)
+                        results[system][lang] = evaluate(corpus, search, lang, other_language=cross)
     print_table(results, languages)
     if args.json:
         args.json.write_text(
             json.dumps(
                 {
+                    "set": args.set,
                     "mask_names": args.mask_names,
                     "files": len(corpus.files),
                     "models": facts,
@@ -248,6 +346,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         )
     return 0
+
+
+def algorithm_systems(
+    ws: Workspace, corpus: Corpus, names: Sequence[str], with_bm25: bool
+) -> dict[str, Callable[[str], list[str]]]:
+    makers: dict[str, Callable[[], Callable[[str], list[str]]]] = {
+        "bm25": lambda: lexical_search(ws, corpus.files),
+        "dense": lambda: dense_search(ws, corpus.files),
+        "similar": lambda: shipped_similar(ws, corpus.files),
+        "similar_file": lambda: file_similar(ws),
+        "similar_first": lambda: similar_search(ws),  # the file's first chunk at the cursor
+    }
+    return {n: makers[n]() for n in names if n in makers and (with_bm25 or n != "bm25")}
 
 
 def print_table(results: dict[str, dict[str, Scores]], languages: Sequence[str]) -> None:

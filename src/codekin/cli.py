@@ -57,9 +57,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-update", action="store_true", help="search the index as it is, without updating")
     _add_common(p)
 
-    p = sub.add_parser("similar", help="code similar to PATH[:LINE], or to code on stdin ('-')")
-    p.add_argument("target", help="PATH:LINE, PATH (first chunk), or - to read code from stdin")
-    p.add_argument("--language", default=None, help="language of the code on stdin")
+    p = sub.add_parser(
+        "similar", help="code similar to PATH[:LINE[-END]], or to code on stdin ('-'), in any language"
+    )
+    p.add_argument(
+        "target",
+        help="PATH:LINE (the chunk there), PATH:START-END (a selection), PATH (the whole file), or -",
+    )
+    p.add_argument(
+        "--language", action="append", default=None, help="only results in this language (repeatable)"
+    )
+    p.add_argument("--path", action="append", default=None, help="only paths matching this glob (repeatable)")
+    p.add_argument(
+        "--code-language", default=None, help="language of the code on stdin (else: one --language)"
+    )
+    p.add_argument("--include-non-code", action="store_true", help="prose, data and config files too")
+    p.add_argument(
+        "--siblings",
+        action="store_true",
+        help="rank the rest of the query's file with code elsewhere (default: after it)",
+    )
     p.add_argument("--no-update", action="store_true", help="search the index as it is, without updating")
     _add_common(p)
 
@@ -248,18 +265,35 @@ def _parse_location(target: str) -> tuple[str, int | None]:
     return target, None
 
 
+def _parse_span(target: str) -> tuple[str, int | None, int | None]:
+    """PATH, PATH:LINE or PATH:START-END."""
+    path, _, span = target.rpartition(":")
+    start, _, end = span.partition("-")
+    if path and start.isdigit() and (not end or end.isdigit()):
+        return path, int(start), int(end) if end else None
+    return target, None, None
+
+
 def cmd_similar(ws: Workspace, args: argparse.Namespace) -> int:
     _ensure_fresh(ws, args)
+    filters = {
+        "languages": args.language,
+        "paths": args.path,
+        "include_non_code": args.include_non_code,
+        "include_siblings": args.siblings,
+    }
     if args.target == "-":
+        language = args.code_language or (
+            args.language[0] if args.language and len(args.language) == 1 else None
+        )
         code = sys.stdin.buffer.read().decode("utf-8", "replace")  # any bytes, whatever the locale
-        hits = ws.similar(code, language=args.language, k=args.k)
+        hits = ws.similar(code, language, args.k, **filters)
     else:
-        path, line = _parse_location(args.target)
+        path, line, end = _parse_span(args.target)
         if not (ws.root / path).exists() and not Path(path).exists():
             raise LookupError(f"{path}: no such file")
-        hits = ws.similar_to(
-            Path(path).resolve() if Path(path).exists() else ws.root / path, line or 1, args.k
-        )
+        where = Path(path).resolve() if Path(path).exists() else ws.root / path
+        hits = ws.similar_to(where, line, args.k, end_line=end, **filters)
     _print_hits(hits, args.json)
     return 0
 

@@ -16,10 +16,12 @@ from codekin.index.code_index import DB_NAME, MANIFEST_NAME, CodeIndex, prepare_
 from codekin.index.indexer import Indexer, IndexStats, ProgressCallback
 from codekin.index.lock import IndexLocked, WriteLock
 from codekin.index.manifest import FORMAT_VERSION, Manifest, read_manifest
+from codekin.index.ranking import NON_CODE_LANGUAGES
 from codekin.index.search import Filters, Searcher
+from codekin.index.similar import SimilarQuery, code_query, stored_query
 from codekin.index.store import Store
 from codekin.parsers import CHUNKER_VERSION
-from codekin.parsers.model import Chunk, content_hash
+from codekin.parsers.model import Chunk
 from codekin.safetext import valid_text
 from codekin.settings import Settings, load_file_settings
 
@@ -195,25 +197,93 @@ class Workspace:
         language: str | None = None,
         k: int = 10,
         *,
+        path: str | Path | None = None,
+        languages: Iterable[str] | None = None,
         paths: Iterable[str] | None = None,
+        include_non_code: bool = False,
+        include_siblings: bool = False,
     ) -> list[Hit]:
-        """Chunks most similar to a piece of code (a chunk with the very same text is excluded)."""
+        """Chunks most similar to a piece of code, in any language.
+
+        ``language`` is the language of ``code`` (or taken from ``path``): it splits the code
+        into its definitions, each searched and their neighbours combined; it never filters the
+        results. ``path``: the file the code comes from (its indexed chunks with the same text
+        are reused, not embedded, and never returned; the rest of the file comes after code
+        elsewhere). ``languages`` and ``paths`` filter the results; prose, data and config come
+        back only with ``include_non_code`` or for such a query. Without ``path``, chunks with the
+        very same text as the query are left out."""
         code, language = valid_text(code), valid_text(language) if language else None
         if not code.strip():
             return []
-        header = "function" if language is None else f"{language} function"
-        qvec = self.encoder.embed_documents([f"{header}\n{code}"])[0]
-        filters = _filters([language] if language else None, paths)
-        return self._searcher().similar_to_vector(qvec, k, filters, exclude_hash=content_hash(code))
+        rel = rel_path(self.root, path) if path is not None else None
+        query = code_query(
+            self.code_index.store, self.encoder, code, language, rel, self.settings.max_chunk_bytes
+        )
+        return self._similar(query, k, languages, paths, include_non_code, include_siblings)
 
-    def similar_to(self, path: str | Path, line: int, k: int = 10) -> list[Hit]:
-        """Chunks most similar to the chunk at ``path``:``line`` (1-based), which is excluded."""
-        found = self.chunk_at(path, line)
-        if found is None:
-            raise LookupError(f"no indexed chunk at {path}:{line} (is the file indexed?)")
-        cid, _ = found
-        ids, rows = self.code_index.store.vectors_for_ids([cid])
-        return self._searcher().similar_to_vector(rows[0], k, Filters(), exclude={cid})
+    def similar_to(
+        self,
+        path: str | Path,
+        line: int | None = None,
+        k: int = 10,
+        *,
+        end_line: int | None = None,
+        text: str | None = None,
+        languages: Iterable[str] | None = None,
+        paths: Iterable[str] | None = None,
+        include_non_code: bool = False,
+        include_siblings: bool = False,
+    ) -> list[Hit]:
+        """Chunks most similar to indexed code of ``path``, from their stored vectors: the chunk
+        at ``line`` (1-based), the chunks overlapping ``line``..``end_line`` (a selection), or
+        with no line every chunk of the file. Those chunks are never returned; the file's other
+        chunks come after code elsewhere unless ``include_siblings`` ranks them with the rest.
+        ``text``: the file as the editor has it; when the index does not hold it yet, those
+        lines of it are the query (as :meth:`similar` with ``path``). Filters as in :meth:`similar`."""
+        rel = rel_path(self.root, path)
+        chunks = self.code_index.store.chunks_of_file(rel) if rel is not None else []
+        if line is None:
+            chosen = chunks
+        elif end_line is None:
+            found = self.chunk_at(path, line)
+            chosen = [found] if found is not None else []
+        else:
+            lo, hi = sorted((line - 1, end_line - 1))
+            chosen = [(cid, c) for cid, c in chunks if c.start_line <= hi and lo <= c.end_line]
+        if text is not None and not (chosen and _hold(text, [c for _, c in chosen])):
+            first, last = sorted((line, end_line or line)) if line else (1, len(text))
+            code = "".join(text.splitlines(keepends=True)[first - 1 : last])
+            return self.similar(
+                code,
+                None,
+                k,
+                path=path,
+                languages=languages,
+                paths=paths,
+                include_non_code=include_non_code,
+                include_siblings=include_siblings,
+            )
+        if rel is None or not chosen:
+            where = f"{path}:{line}" + (f"-{end_line}" if end_line is not None else "") if line else f"{path}"
+            raise LookupError(f"no indexed chunk at {where} (is the file indexed?)")
+        query = stored_query(self.code_index.store, rel, chosen)
+        return self._similar(query, k, languages, paths, include_non_code, include_siblings)
+
+    def _similar(
+        self,
+        query: SimilarQuery,
+        k: int,
+        languages: Iterable[str] | None,
+        paths: Iterable[str] | None,
+        include_non_code: bool,
+        include_siblings: bool,
+    ) -> list[Hit]:
+        wanted = tuple(languages or ())
+        skip = (
+            () if include_non_code or query.is_non_code else tuple(sorted(NON_CODE_LANGUAGES - set(wanted)))
+        )
+        filters = Filters(wanted, tuple(paths or ()), skip)
+        return self._searcher().similar(query, k, filters, siblings_last=not include_siblings)
 
     def chunk_at(self, path: str | Path, line: int) -> tuple[int, Chunk] | None:
         """The innermost indexed chunk covering ``line`` (1-based) of ``path``."""
@@ -243,8 +313,8 @@ class Workspace:
         candidates: list[Hit] = []
         if path is not None and line is not None:
             found = self.chunk_at(path, line)
-            if found is not None:
-                candidates += self.similar_to(path, line, k)
+            if found is not None:  # its neighbourhood: the rest of its file ranks with code elsewhere
+                candidates += self.similar_to(path, line, k, include_siblings=True)
         if query:
             candidates += self.search(query, k)
         chosen: list[Hit] = []
@@ -327,6 +397,12 @@ class _WriteGuard:
 
 def _filters(languages: Iterable[str] | None, paths: Iterable[str] | None) -> Filters:
     return Filters(tuple(map(valid_text, languages or ())), tuple(map(valid_text, paths or ())))
+
+
+def _hold(text: str, chunks: list[Chunk]) -> bool:
+    """Whether ``text`` still holds each chunk's text at its byte span."""
+    data = text.encode("utf-8", "surrogatepass")
+    return all(data[c.start_byte : c.end_byte] == c.text.encode("utf-8", "surrogatepass") for c in chunks)
 
 
 def _overlaps(a: Hit, b: Hit) -> bool:

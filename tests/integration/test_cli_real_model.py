@@ -68,13 +68,47 @@ def test_similar_by_location_and_stdin(repo: Path) -> None:
     assert out.returncode == 0, out.stderr
     hits = json.loads(out.stdout)
     assert hits and all(h["symbol"] != "Circle.area" for h in hits)
-    assert hits[0]["symbol"] == "Circle.circumference"
+    assert hits[0]["path"] != "src/geometry.py"  # code elsewhere first, the rest of its file after
+    out = codekin("similar", "src/geometry.py:11", "--siblings", "--json", "-k", "3", "--no-update", cwd=repo)
+    assert json.loads(out.stdout)[0]["symbol"] == "Circle.circumference"
 
     code = "def perimeter(self):\n    return 2 * math.pi * self.radius\n"  # circumference under another name
     out = codekin(
         "similar", "-", "--language", "python", "--json", "-k", "1", "--no-update", cwd=repo, stdin=code
     )
     assert json.loads(out.stdout)[0]["symbol"] == "Circle.circumference"
+
+
+def test_similar_is_cross_language_and_code_only_unless_asked(tmp_path: Path) -> None:
+    root = tmp_path / "shapes"
+    files = {
+        "py/shapes.py": "import math\n\n\ndef circle_area(radius):\n    return math.pi * radius ** 2\n",
+        "js/shapes.js": "function circleArea(radius) {\n  return Math.PI * radius ** 2;\n}\n",
+        "js/strings.js": "function joinWords(words) {\n  return words.join(' ');\n}\n",
+        "go/retry.go": "package retry\n\nfunc Twice(f func() error) error {\n\tif f() != nil {\n"
+        "\t\treturn f()\n\t}\n\treturn nil\n}\n",
+        "README.md": "# Shapes\n\nThe area of a circle: pi times the radius squared.\n",
+        "shapes.toml": "[circle]\narea = 'pi * radius ** 2'\n",
+    }
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    assert codekin("index", str(root), cwd=tmp_path).returncode == 0
+
+    def similar(*args: str, stdin: str | None = None) -> list[dict[str, object]]:
+        out = codekin("similar", *args, "--json", "-k", "10", "--no-update", cwd=root, stdin=stdin)
+        assert out.returncode == 0, out.stderr
+        return list(json.loads(out.stdout))
+
+    hits = similar("py/shapes.py:5")
+    assert hits[0]["symbol"] == "circleArea"
+    assert all(h["language"] not in ("markdown", "toml") for h in hits)
+    assert {"markdown", "toml"} <= {h["language"] for h in similar("py/shapes.py:5", "--include-non-code")}
+    assert all(h["language"] == "go" for h in similar("py/shapes.py:5", "--language", "go"))
+    code = "def area_of_circle(r):\n    return 3.14159 * r * r\n"
+    pasted = similar("-", "--code-language", "python", stdin=code)
+    assert {h["symbol"] for h in pasted[:2]} == {"circle_area", "circleArea"}  # both twins
+    assert similar("py/shapes.py")[0]["symbol"] == "circleArea"  # the whole file
 
 
 def test_status_and_incremental_reindex(repo: Path) -> None:

@@ -23,3 +23,29 @@ def test_saved_index_comes_back_with_its_vectors_and_search_breadth(tmp_path: Pa
     best, cosine = loaded.search(vectors[7], 1)[0]
     assert best == 107 and cosine > 0.99
     assert VectorIndex.load(tmp_path / "vectors.usearch", 16) is None  # another dimension
+
+
+def test_filtered_search_equals_the_exact_scan_of_the_passing_rows() -> None:
+    rng = np.random.default_rng(1)
+    n, dim = 10_000, 8
+    vectors = rng.standard_normal((n, dim)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    index = VectorIndex(dim)
+    index.add(list(range(n)), vectors)
+    f16 = vectors.astype(np.float16).astype(np.float32)  # what the index stores
+    query = rng.standard_normal(dim).astype(np.float32)
+    query /= np.linalg.norm(query)
+    # few rows (scored from their vectors), a selective filter (exact scan), a loose one (graph)
+    for allowed in (
+        rng.choice(n, 200, replace=False),
+        rng.choice(n, 2_200, replace=False),
+        np.arange(0, n, 2),
+    ):
+        expected = sorted(allowed.tolist(), key=lambda i: -float(f16[i] @ query))[:10]
+        found = index.search(query, 10, set(allowed.tolist()))
+        assert [cid for cid, _ in found] == expected
+        assert all(abs(score - float(f16[cid] @ query)) < 1e-3 for cid, score in found)
+    assert index.search(query, 10, set()) == []
+    assert [cid for cid, _ in index.search(query, 5, {3, 77, 20_000})] == sorted(
+        [3, 77], key=lambda i: -float(f16[i] @ query)
+    )

@@ -13,23 +13,27 @@ from codekin.embeddings.base import Encoder, Vectors
 from codekin.hit import FileHit, Hit
 from codekin.index.code_index import CodeIndex
 from codekin.index.ranking import DEFAULT_RANKING, FILE_RANKING, RRF_K, Candidate, RankConfig, rank
+from codekin.index.similar import SimilarQuery, combine
 from codekin.parsers.model import Chunk
 
 CANDIDATES = 100  # per retriever, before fusion
 FILE_CANDIDATES = 200  # files scored by file-level BM25 (the others' share is 0)
 CHUNKS_PER_FILE = 3  # chunks shown under each file result
+SIMILAR_SLACK = 20  # extra neighbours per query chunk, for excluded texts and filters
+SIMILAR_PROBES = 32  # a query of more chunks searches from its heaviest ones (all are scored)
 
 
 @dataclass(frozen=True)
 class Filters:
     languages: tuple[str, ...] = ()
     paths: tuple[str, ...] = ()  # gitignore-style globs; a chunk must match one
+    exclude_languages: tuple[str, ...] = ()  # e.g. prose and config for a code query
 
     def path_spec(self) -> pathspec.PathSpec | None:  # type: ignore[type-arg]
         return pathspec.GitIgnoreSpec.from_lines(self.paths) if self.paths else None
 
     def __bool__(self) -> bool:
-        return bool(self.languages or self.paths)
+        return bool(self.languages or self.paths or self.exclude_languages)
 
 
 def rrf_fuse(rankings: Sequence[Sequence[int]], weights: Sequence[float] | None = None) -> list[int]:
@@ -100,8 +104,8 @@ class Searcher:
         if not self.hybrid:
             return [cid for cid, _ in dense[:limit]]
         lexical = self.index.store.lexical_search(query, max(CANDIDATES, k) * 2, filters.languages)
-        if filters.paths:
-            keep = set(self._keep_paths([cid for cid, _ in lexical], filters))
+        if filters.paths or filters.exclude_languages:
+            keep = set(self._keep(filters, [cid for cid, _ in lexical]))
             lexical = [(cid, s) for cid, s in lexical if cid in keep]
         if ranking is None:
             return rrf_fuse([[c for c, _ in dense], [c for c, _ in lexical]])[:limit]
@@ -147,42 +151,72 @@ class Searcher:
         for c in candidates:
             c.file_lexical = share.get(c.path, 0.0)
 
-    def similar_to_vector(
-        self,
-        qvec: Vectors,
-        k: int = 10,
-        filters: Filters = Filters(),
-        exclude: set[int] | None = None,
-        exclude_hash: str | None = None,
+    def similar(
+        self, query: SimilarQuery, k: int = 10, filters: Filters = Filters(), siblings_last: bool = True
     ) -> list[Hit]:
-        exclude = exclude or set()
-        found = self._dense(qvec, filters, k + len(exclude) + 20)
-        ids = [cid for cid, _ in found if cid not in exclude]
-        hits = self._hits(ids, qvec)
-        if exclude_hash:
-            chunks = self.index.store.chunks_by_ids([h.chunk_id for h in hits])
-            hits = [h for h in hits if chunks[h.chunk_id].content_hash != exclude_hash]
+        """Chunks most similar to a query of one or more chunks, best first (scored by
+        :func:`~codekin.index.similar.combine`). The query's own chunks never come back; the rest
+        of its file (``query.siblings``) comes after code elsewhere when ``siblings_last``."""
+        depth = k + len(query.exclude) + SIMILAR_SLACK + (len(query.siblings) if siblings_last else 0)
+        vectors = self.index.vectors()
+        allowed = self._allowed(filters) if filters else None
+        heaviest = np.argsort(-np.asarray(query.weights), kind="stable")[:SIMILAR_PROBES]
+        probes = [query.vectors[i] for i in heaviest]
+        if len(query.weights) > 1:  # the whole query's direction finds what matches it as a whole
+            probes.append(np.asarray(query.weights, dtype=np.float32) @ query.vectors)
+        found: dict[int, None] = {}
+        for probe in probes:
+            found.update(
+                (cid, None) for cid, _ in vectors.search(probe, depth, allowed) if cid not in query.exclude
+            )
+        ids, rows = vectors.get(list(found))
+        scores = combine(query, rows)
+        ranked = [ids[i] for i in np.argsort(-scores, kind="stable")]
+        if siblings_last:  # stable: each group keeps its order
+            ranked.sort(key=lambda cid: cid in query.siblings)
+        score_of = dict(zip(ids, scores.tolist(), strict=True))
+        hits: list[Hit] = []
+        for start in range(0, len(ranked), k + SIMILAR_SLACK):  # read chunk texts a page at a time
+            page = ranked[start : start + k + SIMILAR_SLACK]
+            chunks = self.index.store.chunks_by_ids(page)
+            hits += [
+                to_hit(cid, chunks[cid], score_of[cid])
+                for cid in page
+                if cid in chunks and chunks[cid].content_hash not in query.exclude_hashes
+            ]
+            if len(hits) >= k:
+                break
         return hits[:k]
 
     # --- pieces -----------------------------------------------------------------------------
     def _dense(self, qvec: Vectors, filters: Filters, count: int) -> list[tuple[int, float]]:
-        if not filters:
-            return self.index.vectors().search(qvec, count)
-        # Filtered: exact scoring over the chunks that pass (no recall lost to the filter).
-        ids = self._keep_paths(self.index.store.chunk_ids(filters.languages or None), filters)
-        found, rows = self.index.store.vectors_for_ids(ids)
-        if not found:
-            return []
-        scores = rows @ qvec
-        top = np.argsort(-scores)[:count]
-        return [(found[i], float(scores[i])) for i in top]
+        return self.index.vectors().search(qvec, count, self._allowed(filters) if filters else None)
 
-    def _keep_paths(self, ids: list[int], filters: Filters) -> list[int]:
+    def _allowed(self, filters: Filters) -> list[int]:
+        """Ids of the chunks that pass the filters, read from the store without their texts."""
+        rows = self.index.store.chunk_paths(filters.languages or None, filters.exclude_languages or None)
         spec = filters.path_spec()
-        if spec is None or not ids:
+        if spec is None:
+            return [cid for cid, _ in rows]
+        matches: dict[str, bool] = {}
+        for _, path in rows:
+            if path not in matches:
+                matches[path] = spec.match_file(path)
+        return [cid for cid, path in rows if matches[path]]
+
+    def _keep(self, filters: Filters, ids: list[int]) -> list[int]:
+        """The ids among ``ids`` whose chunk passes the path and excluded-language filters."""
+        spec = filters.path_spec()
+        if not ids or (spec is None and not filters.exclude_languages):
             return ids
         chunks = self.index.store.chunks_by_ids(ids)
-        return [cid for cid in ids if cid in chunks and spec.match_file(chunks[cid].path)]
+        return [
+            cid
+            for cid in ids
+            if cid in chunks
+            and (spec is None or spec.match_file(chunks[cid].path))
+            and chunks[cid].language not in filters.exclude_languages
+        ]
 
     def _hits(self, ids: list[int], qvec: Vectors) -> list[Hit]:
         chunks = self.index.store.chunks_by_ids(ids)

@@ -257,6 +257,22 @@ class Store:
         with self._lock:
             return [int(r[0]) for r in self._db.execute(sql, args)]
 
+    def chunk_paths(
+        self, languages: Sequence[str] | None = None, exclude_languages: Sequence[str] | None = None
+    ) -> list[tuple[int, str]]:
+        """(chunk id, path) of the chunks in ``languages`` (all when None) and not in
+        ``exclude_languages``: what a filtered search may return, read without the chunk texts."""
+        clauses, args = [], []
+        for op, names in (("IN", languages), ("NOT IN", exclude_languages)):
+            if names:
+                clauses.append(f"language {op} ({','.join('?' * len(names))})")
+                args += list(names)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        with self._lock:
+            return [
+                (int(r[0]), str(r[1])) for r in self._db.execute(f"SELECT id, path FROM chunks{where}", args)
+            ]
+
     def counts(self) -> tuple[int, int]:
         with self._lock:
             files = self._db.execute("SELECT count(*) FROM files").fetchone()[0]

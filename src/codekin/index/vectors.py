@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
+from collections.abc import Collection
 from pathlib import Path
 
 import numpy as np
-from usearch.index import Index
+from usearch.index import Index, Matches
 
 from codekin.embeddings.base import Vectors
 
@@ -18,6 +20,13 @@ log = logging.getLogger(__name__)
 # Search breadth: 256 finds 99-99.7% of the exact top 100 on 3k-16k chunk repositories (64:
 # 97-99%). usearch does not save it with the index, so a restored index is given it again.
 EXPANSION_SEARCH = 256
+# Filtered search: up to FEW_ROWS passing rows are scored from their own vectors (fetching more
+# costs more than one SIMD scan of the whole index); when at least OVERFETCH_SHARE of the rows
+# pass, the graph is searched OVERFETCH x deeper than the pass rate needs and the passing rows
+# kept; anything else is one exact scan of the index.
+FEW_ROWS = 1024
+OVERFETCH_SHARE = 0.25
+OVERFETCH = 2.0
 
 
 def _new_index(dim: int) -> Index:
@@ -48,12 +57,65 @@ class VectorIndex:
         if ids:
             self._index.remove(np.asarray(ids, dtype=np.uint64))
 
-    def search(self, vector: Vectors, count: int) -> list[tuple[int, float]]:
-        """Nearest chunk ids with cosine similarity, best first."""
-        if len(self._index) == 0 or count <= 0:
+    def search(
+        self, vector: Vectors, count: int, allowed: Collection[int] | None = None
+    ) -> list[tuple[int, float]]:
+        """Nearest chunk ids with cosine similarity, best first; only ids in ``allowed`` when it
+        is given. A filtered search never scans more than the index and loses no recall: few
+        passing rows are scored exactly, a loose filter over-fetches from the graph (and falls
+        back to the exact scan when too few pass), a selective one is an exact scan."""
+        n = len(self._index)
+        if n == 0 or count <= 0:
             return []
-        found = self._index.search(np.asarray(vector, dtype=np.float32), min(count, len(self._index)))
-        return [(int(k), 1.0 - float(d)) for k, d in zip(found.keys, found.distances, strict=True)]
+        query = np.asarray(vector, dtype=np.float32)
+        if allowed is None:
+            return self._matches(self._search(query, min(count, n)))
+        keys = np.fromiter(allowed, dtype=np.uint64, count=len(allowed))
+        if len(keys) == 0:
+            return []
+        if len(keys) <= FEW_ROWS:
+            return self._score_rows(query, keys, count)
+        if len(keys) >= OVERFETCH_SHARE * n:
+            depth = min(n, math.ceil(count * OVERFETCH * n / len(keys)) + count)
+            found = self._matches(self._search(query, depth), keys)
+            if len(found) >= min(count, len(keys)) or depth == n:
+                return found[:count]
+        return self._matches(self._search(query, n, exact=True), keys)[:count]
+
+    def _search(self, query: Vectors, count: int, exact: bool = False) -> Matches:
+        found = self._index.search(query, count, exact=exact)
+        assert isinstance(found, Matches)  # one query vector in, one result set out
+        return found
+
+    def get(self, ids: Collection[int]) -> tuple[list[int], Vectors]:
+        """The vectors held for these ids (ids not in the index are dropped), unit length."""
+        keys = [int(i) for i in ids]
+        found = self._index.get(np.asarray(keys, dtype=np.uint64), dtype="f32") if keys else None
+        # usearch answers one key with the row itself (or None), several with a tuple of them
+        rows = list(found) if isinstance(found, tuple) else [found]
+        kept = [(k, r) for k, r in zip(keys, rows, strict=False) if r is not None]
+        if not kept:
+            return [], np.zeros((0, self.dim), dtype=np.float32)
+        matrix = np.vstack([r for _, r in kept])
+        matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+        return [k for k, _ in kept], matrix
+
+    def _score_rows(self, query: Vectors, keys: np.ndarray, count: int) -> list[tuple[int, float]]:
+        ids, rows = self.get(keys.tolist())
+        if not ids:
+            return []
+        norm = float(np.linalg.norm(query)) or 1.0
+        scores = rows @ (query / norm)
+        top = np.argsort(-scores, kind="stable")[:count]
+        return [(ids[i], float(scores[i])) for i in top]
+
+    @staticmethod
+    def _matches(found: Matches, keep: np.ndarray | None = None) -> list[tuple[int, float]]:
+        keys, distances = np.asarray(found.keys), np.asarray(found.distances)
+        if keep is not None:
+            mask = np.isin(keys, keep)
+            keys, distances = keys[mask], distances[mask]
+        return [(int(k), 1.0 - float(d)) for k, d in zip(keys, distances, strict=True)]
 
     def save(self, path: Path) -> None:
         """Write to a temp file and rename over the old one, then record the generation."""

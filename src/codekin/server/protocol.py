@@ -121,6 +121,10 @@ class SimilarParams:
     position: types.Position | None
     range: types.Range | None
     limit: int = DEFAULT_LIMIT
+    languages: tuple[str, ...] = ()  # filters, only when given: similar code is cross-language
+    paths: tuple[str, ...] = ()
+    include_non_code: bool = False  # prose, data and config too
+    include_siblings: bool = False  # the rest of the query's file ranks with code elsewhere
 
 
 @dataclass(frozen=True)
@@ -228,7 +232,16 @@ def parse_similar(params: Any) -> SimilarParams:
     if position is None and rng is None:
         raise invalid(f"{SIMILAR}: give 'position' or 'range'")
     limit = _int(data, "limit", SIMILAR, DEFAULT_LIMIT, 1, MAX_LIMIT) or DEFAULT_LIMIT
-    return SimilarParams(uri, position, rng, limit)
+    return SimilarParams(
+        uri,
+        position,
+        rng,
+        limit,
+        _strings(data, "languages", SIMILAR),
+        _strings(data, "paths", SIMILAR),
+        as_bool(data, "includeNonCode", SIMILAR),
+        as_bool(data, "includeSiblings", SIMILAR),
+    )
 
 
 def parse_context(params: Any) -> ContextParams:

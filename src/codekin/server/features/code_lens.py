@@ -42,9 +42,9 @@ def lenses(ls: CodekinServer, folder: FolderIndex, path: Path) -> list[types.Cod
         if chunk.kind not in LENS_KINDS:
             continue
         try:
-            matches = [
-                h for h in ws.similar_to(path, chunk.start_line + 1, MAX_MATCHES) if h.score >= threshold
-            ]
+            # a close copy in the same file counts as much as one elsewhere
+            found = ws.similar_to(path, chunk.start_line + 1, MAX_MATCHES, include_siblings=True)
+            matches = [h for h in found if h.score >= threshold]
         except LookupError:
             continue
         if not matches:

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from codekin.hit import Hit
-from codekin.parsers import detect_language
 from codekin.server.core import CodekinServer
 from codekin.server.protocol import (
     CONTEXT,
@@ -28,7 +27,6 @@ from codekin.server.protocol import (
     parse_similar,
     path_to_uri,
     search_item,
-    slice_range,
     uri_to_path,
 )
 from codekin.server.state import FolderIndex
@@ -104,21 +102,28 @@ def _similar(ls: CodekinServer, p: SimilarParams) -> Found:
     ws = folder.workspace
     if ws is None or folder.state == "error":
         return []
-    rng = p.range
-    if rng is not None and (rng.start.line, rng.start.character) != (rng.end.line, rng.end.character):
-        text = document_text(ls, path)
-        code = slice_range(text, rng, ls.position_encoding) if text is not None else ""
-        rel = path.relative_to(folder.root).as_posix()
-        language = detect_language(rel, (text or "")[:256].encode())
-        hits = ws.similar(code, language, p.limit + 10)
-        lo, hi = rng.start.line + 1, rng.end.line + 1
-        hits = [h for h in hits if not (h.path == rel and h.start_line <= hi and lo <= h.end_line)]
-        return [(folder, h) for h in hits[: p.limit]]
+    rng, end_line, text = p.range, None, None
     line = (p.position.line if p.position else rng.start.line if rng else 0) + 1
+    if rng is not None and (rng.start.line, rng.start.character) != (rng.end.line, rng.end.character):
+        # the chunks the selection covers (a selection ending at column 0 stops the line before)
+        line = rng.start.line + 1
+        end_line = rng.end.line + (0 if rng.end.character == 0 and rng.end.line > rng.start.line else 1)
+        text = document_text(ls, path)
     try:
-        return [(folder, h) for h in ws.similar_to(path, line, p.limit)]
+        hits = ws.similar_to(
+            path,
+            line,
+            p.limit,
+            end_line=end_line,
+            text=text,
+            languages=p.languages or None,
+            paths=p.paths or None,
+            include_non_code=p.include_non_code,
+            include_siblings=p.include_siblings,
+        )
     except LookupError:
         return []
+    return [(folder, h) for h in hits]
 
 
 def _context(ls: CodekinServer, p: ContextParams) -> list[ContextItem]:
