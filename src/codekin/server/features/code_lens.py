@@ -43,7 +43,7 @@ def lenses(ls: CodekinServer, folder: FolderIndex, path: Path) -> list[types.Cod
             continue
         try:
             matches = [
-                h for h in ws.similar_to(path, chunk.start_line + 1, MAX_MATCHES) if h.score >= threshold
+                h for h in ws.similar_to(path, chunk.start_line + 1, MAX_MATCHES) if h.cosine >= threshold
             ]
         except LookupError:
             continue
