@@ -280,6 +280,7 @@ try {
       assert(n === 1, `${file} on ${n} rows`);
     }
     assert(/circle_area|circleArea/.test(texts[0]), `first row: ${texts[0]}`);
+    log('# files scores: ' + assertRanked(texts).join(', '));
     await page.keyboard.press('Escape');
     await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
   });
