@@ -306,7 +306,8 @@ try {
     await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
     await page.locator('.tab.active', { hasText: 'shapes.js' }).waitFor();
     await page.locator('.statusbar-item', { hasText: 'Ln 3,' }).first().waitFor({ timeout: 5000 });
-    await quickOpen('geometry.py');
+    await page.locator('.tab', { hasText: 'geometry.py' }).first().click();
+    await page.locator('.tab.active', { hasText: 'geometry.py' }).waitFor();
   });
 
   await check('Copy Context for Assistant copies chunks to the clipboard', async () => {
