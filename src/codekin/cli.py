@@ -404,6 +404,11 @@ def _print_report(report: EvalReport, args: argparse.Namespace, source: str) -> 
         print(f"  {rank:>2}  {r.query.query[:80]!r}\n      want {where}{more}; first result {got}")
 
 
+def _score(h: Hit) -> str:
+    """The ranking's score (the list's order), the cosine as a detail."""
+    return f"{h.score:.3f}  (cosine {h.cosine:.3f})"
+
+
 def _print_files(files: list[FileHit], as_json: bool) -> None:
     if as_json:
         print(json.dumps([f.to_dict() for f in files], indent=2))
@@ -414,7 +419,7 @@ def _print_files(files: list[FileHit], as_json: bool) -> None:
     for f in files:
         print(f"{f.path}  ({f.language})")
         for h in f.hits:
-            print(f"    {h.start_line}-{h.end_line}  {h.symbol or h.kind}  {h.score:.3f}")
+            print(f"    {h.start_line}-{h.end_line}  {h.symbol or h.kind}  {_score(h)}")
 
 
 def _print_hits(hits: list[Hit], as_json: bool) -> None:
@@ -425,7 +430,7 @@ def _print_hits(hits: list[Hit], as_json: bool) -> None:
         print("no results")
         return
     for h in hits:
-        print(f"{h.path}:{h.start_line}-{h.end_line}  {h.symbol or h.kind}  {h.score:.3f}")
+        print(f"{h.path}:{h.start_line}-{h.end_line}  {h.symbol or h.kind}  {_score(h)}")
         snippet = [line for line in h.text.splitlines() if line.strip()][:3]
         for line in snippet:
             print(f"    {line[:120]}")

@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from codekin.embeddings import Encoder, load_encoder
@@ -309,7 +309,9 @@ class Workspace:
         token_budget: int = 2000,
         k: int = 20,
     ) -> list[Hit]:
-        """Ranked, de-duplicated chunks that fit ``token_budget``, for an assistant's prompt."""
+        """Ranked, de-duplicated chunks that fit ``token_budget``, for an assistant's prompt.
+        Chunks similar to the one at ``path``:``line`` and chunks answering ``query`` are merged
+        by cosine, the one measure both share, so each chunk's ``score`` here is its cosine."""
         candidates: list[Hit] = []
         if path is not None and line is not None:
             found = self.chunk_at(path, line)
@@ -319,10 +321,10 @@ class Workspace:
             candidates += self.search(query, k)
         chosen: list[Hit] = []
         budget = token_budget * CHARS_PER_TOKEN
-        for hit in sorted(candidates, key=lambda h: -h.score):
+        for hit in sorted(candidates, key=lambda h: -h.cosine):
             if any(_overlaps(hit, c) for c in chosen) or len(hit.text) > budget:
                 continue
-            chosen.append(hit)
+            chosen.append(replace(hit, score=hit.cosine))
             budget -= len(hit.text)
         return chosen
 

@@ -144,6 +144,25 @@ async def test_search(client: CodekinClient) -> None:
     assert files["items"][0]["symbol"] in ("euclidean_distance", "point_distance")
 
 
+async def test_results_carry_score_and_cosine(client: CodekinClient) -> None:
+    def ranked(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        assert items
+        scores = [i["score"] for i in items]
+        assert scores == sorted(scores, reverse=True), scores  # the score never rises
+        assert all(isinstance(i["cosine"], float) and -1.0 <= i["cosine"] <= 1.0 for i in items)
+        return items
+
+    query = "straight-line distance between two points"
+    found = ranked((await search(client, query))["items"])
+    assert any(i["score"] != i["cosine"] for i in found)  # the ranking's score, not the cosine
+    ranked((await search(client, query, files=True))["items"])
+    doc = {"uri": uri(client, "python/geometry.py")}
+    where = {"textDocument": doc, "position": {"line": 12, "character": 4}}
+    ranked((await request(client, "codekin/similar", where))["items"])
+    context = await request(client, "codekin/context", {**where, "query": query, "tokenBudget": 2000})
+    assert all(i["score"] == i["cosine"] for i in ranked(context["items"]))  # merged by cosine
+
+
 async def test_ranges_use_the_negotiated_encoding(client: CodekinClient) -> None:
     # `var héllo = "🌍"; function greetWorld` : the chunk starts at byte 21 = UTF-16 unit 18.
     item = item_for(await search(client, "greetWorld say hello to someone by name"), "greetWorld")

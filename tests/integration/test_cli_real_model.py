@@ -51,9 +51,9 @@ def test_search_finds_the_right_function_in_each_language(repo: Path) -> None:
         assert out.returncode == 0, out.stderr
         hits = json.loads(out.stdout)
         assert hits[0]["path"] == path, (query, hits[0])
-        assert {"path", "start_line", "end_line", "symbol", "kind", "language", "score", "text"} <= set(
-            hits[0]
-        )
+        keys = {"path", "start_line", "end_line", "symbol", "kind", "language", "score", "cosine", "text"}
+        assert keys <= set(hits[0])
+        assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
 
 
 def test_human_output_and_symbol(repo: Path) -> None:

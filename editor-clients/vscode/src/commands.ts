@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import { ExecuteCommandRequest, type LanguageClient } from 'vscode-languageclient/node';
 import { debounce, LatestOnly } from './debounce';
-import { formatContext, formatIndexStatus, pickRow } from './format';
+import { formatContext, formatIndexStatus, pickRow, relativeTo } from './format';
 import type { ServerManager } from './client';
 import {
   CONTEXT,
@@ -40,8 +40,73 @@ export interface SearchState {
   items: SearchItem[];
 }
 
+/** A QuickPick of ranked results that keeps the server's order (VS Code neither sorts nor
+ * filters them away), previews the highlighted one and opens the accepted one; hiding it without
+ * accepting returns to `origin`. */
+function rankedPick(
+  client: LanguageClient,
+  title: string,
+  placeholder: string,
+  origin: vscode.TextEditor | undefined,
+  onHide: () => void = () => undefined,
+): vscode.QuickPick<Row> {
+  const qp = vscode.window.createQuickPick<Row>();
+  qp.title = title;
+  qp.placeholder = placeholder;
+  qp.matchOnDescription = false;
+  qp.matchOnDetail = false;
+  (qp as unknown as { sortByLabel: boolean }).sortByLabel = false;
+  qp.keepScrollPosition = false;
+  let accepted = false;
+  let previewed = false;
+  qp.onDidChangeActive((active) => {
+    const item = active[0]?.item;
+    if (!item || !cfg().get<boolean>('search.previewOnNavigate', true)) {
+      return;
+    }
+    previewed = true;
+    const loc = toLocation(client, item);
+    void vscode.window.showTextDocument(loc.uri, { preview: true, preserveFocus: true, selection: loc.range });
+  });
+  qp.onDidAccept(() => {
+    const item = qp.selectedItems[0]?.item ?? qp.activeItems[0]?.item;
+    if (!item) {
+      return;
+    }
+    accepted = true;
+    const loc = toLocation(client, item);
+    qp.hide();
+    void vscode.window
+      .showTextDocument(loc.uri, { selection: new vscode.Range(loc.range.start, loc.range.start), preview: false })
+      .then((editor) => editor.revealRange(loc.range, vscode.TextEditorRevealType.InCenterIfOutsideViewport));
+  });
+  qp.onDidHide(() => {
+    onHide();
+    qp.dispose();
+    if (!accepted && previewed && origin) {
+      void vscode.window.showTextDocument(origin.document, { viewColumn: origin.viewColumn, selection: origin.selection });
+    }
+  });
+  return qp;
+}
+
+/** QuickPick rows for ranked items, in the server's order. */
+function rowsOf(items: SearchItem[], partial: boolean, empty: string): Row[] {
+  const rs = roots();
+  const rows: Row[] = items.map((item) => ({ ...pickRow(item, rs), alwaysShow: true, item }));
+  if (partial) {
+    rows.unshift({ label: '$(sync~spin) indexing… results are partial', alwaysShow: true, kind: vscode.QuickPickItemKind.Separator });
+  }
+  if (!rows.length) {
+    rows.push({ label: empty, alwaysShow: true });
+  }
+  return rows;
+}
+
 export class Commands {
   lastSearch: SearchState | undefined;
+  /** What the last Find Similar Code showed, in order. */
+  lastSimilar: SearchItem[] | undefined;
 
   constructor(private readonly server: ServerManager) {}
 
@@ -71,21 +136,21 @@ export class Commands {
       return;
     }
     const files = !!opts.files;
-    const qp = vscode.window.createQuickPick<Row>();
-    qp.title = files ? 'Codekin: Find Files' : 'Codekin: Semantic Search';
-    qp.placeholder = files
-      ? 'Which files… (e.g. "where are HTTP retries configured")'
-      : 'Describe the code you are looking for (e.g. "parse a config file")';
-    qp.matchOnDescription = false;
-    qp.matchOnDetail = false;
-    // Results come ranked from the server: VS Code must neither filter nor re-sort them.
-    (qp as unknown as { sortByLabel: boolean }).sortByLabel = false;
-    qp.keepScrollPosition = false;
     const latest = new LatestOnly();
     let cts: vscode.CancellationTokenSource | undefined;
-    const origin = vscode.window.activeTextEditor;
-    let accepted = false;
-    let previewed = false;
+    // Results come ranked from the server: VS Code must neither filter nor re-sort them.
+    const qp = rankedPick(
+      client,
+      files ? 'Codekin: Find Files' : 'Codekin: Semantic Search',
+      files
+        ? 'Which files… (e.g. "where are HTTP retries configured")'
+        : 'Describe the code you are looking for (e.g. "parse a config file")',
+      vscode.window.activeTextEditor,
+      () => {
+        debounced.cancel();
+        cts?.cancel();
+      },
+    );
 
     const run = async (query: string) => {
       cts?.cancel();
@@ -101,17 +166,9 @@ export class Commands {
         if (!latest.isCurrent(ticket)) {
           return;
         }
-        const rs = roots();
         const items = result?.items ?? [];
         this.lastSearch = { query, items };
-        const rows: Row[] = items.map((item) => ({ ...pickRow(item, rs), alwaysShow: true, item }));
-        if (result?.partial) {
-          rows.unshift({ label: '$(sync~spin) indexing… results are partial', alwaysShow: true, kind: vscode.QuickPickItemKind.Separator });
-        }
-        if (!rows.length) {
-          rows.push({ label: `No results for "${query}"`, alwaysShow: true });
-        }
-        qp.items = rows;
+        qp.items = rowsOf(items, !!result?.partial, `No results for "${query}"`);
       } catch (err) {
         if (latest.isCurrent(ticket) && !(cts?.token.isCancellationRequested ?? false)) {
           qp.items = [{ label: `$(error) ${String((err as Error)?.message ?? err)}`, alwaysShow: true }];
@@ -136,39 +193,6 @@ export class Commands {
       qp.busy = true;
       debounced(value);
     });
-    qp.onDidChangeActive((active) => {
-      const item = active[0]?.item;
-      if (!item || !cfg().get<boolean>('search.previewOnNavigate', true)) {
-        return;
-      }
-      previewed = true;
-      const loc = toLocation(client, item);
-      void vscode.window.showTextDocument(loc.uri, {
-        preview: true,
-        preserveFocus: true,
-        selection: loc.range,
-      });
-    });
-    qp.onDidAccept(() => {
-      const item = qp.selectedItems[0]?.item ?? qp.activeItems[0]?.item;
-      if (!item) {
-        return;
-      }
-      accepted = true;
-      const loc = toLocation(client, item);
-      qp.hide();
-      void vscode.window.showTextDocument(loc.uri, { selection: new vscode.Range(loc.range.start, loc.range.start), preview: false }).then(
-        (editor) => editor.revealRange(loc.range, vscode.TextEditorRevealType.InCenterIfOutsideViewport),
-      );
-    });
-    qp.onDidHide(() => {
-      debounced.cancel();
-      cts?.cancel();
-      qp.dispose();
-      if (!accepted && previewed && origin) {
-        void vscode.window.showTextDocument(origin.document, { viewColumn: origin.viewColumn, selection: origin.selection });
-      }
-    });
     qp.show();
     if (initial) {
       qp.value = initial;
@@ -177,8 +201,9 @@ export class Commands {
     }
   }
 
-  /** Find Similar Code: the chunk at the cursor, or the selection, in the peek view. */
-  async findSimilar(): Promise<vscode.Location[] | undefined> {
+  /** Find Similar Code: code similar to the chunk at the cursor, or to the selection, as a
+   * ranked QuickPick in the server's order (`path:line`, symbol, score). */
+  async findSimilar(): Promise<SearchItem[] | undefined> {
     const editor = vscode.window.activeTextEditor;
     if (!editor) {
       void vscode.window.showInformationMessage('codekin: open a file and put the cursor in some code first.');
@@ -208,22 +233,17 @@ export class Commands {
       void vscode.window.showErrorMessage(`codekin: ${String((err as Error)?.message ?? err)}`);
       return undefined;
     }
-    const locations = (result?.items ?? []).map((it) => toLocation(client, it));
-    if (!locations.length) {
+    const items = result?.items ?? [];
+    this.lastSimilar = items;
+    if (!items.length) {
       void vscode.window.showInformationMessage('codekin: no similar code found.');
-      return locations;
+      return items;
     }
-    if (result.partial) {
-      void vscode.window.showWarningMessage('codekin: the index is still being built; results are partial.');
-    }
-    await vscode.commands.executeCommand(
-      'editor.action.peekLocations',
-      editor.document.uri,
-      editor.selection.active,
-      locations,
-      'peek',
-    );
-    return locations;
+    const here = `${relativeTo(editor.document.uri.toString(), roots())}:${editor.selection.active.line + 1}`;
+    const qp = rankedPick(client, `Codekin: Similar to ${here}`, 'Type to filter; Enter opens', editor);
+    qp.items = rowsOf(items, !!result.partial, 'No similar code found');
+    qp.show();
+    return items;
   }
 
   /** Copy Context for Assistant: ranked chunks for the cursor, within the budget, to the clipboard. */

@@ -68,7 +68,7 @@ export interface PickRow {
 
 /**
  * A QuickPick row for a result: the symbol (or the chunk's first line) with its kind's icon,
- * the place (`path:line`) and score, and the chunk preview as detail.
+ * the place (`path:line`), the ranking's score and the cosine, and the chunk preview as detail.
  */
 export function pickRow(item: SearchItem, roots: readonly string[]): PickRow {
   const name = item.symbol || clip(firstLine(item.preview), 60) || '(chunk)';
@@ -80,13 +80,19 @@ export function pickRow(item: SearchItem, roots: readonly string[]): PickRow {
     .join(' ⏎ ');
   return {
     label: `$(${kindIcon(item.kind)}) ${name}`,
-    description: `${where} · ${formatScore(item.score)}`,
+    description: [where, formatScore(item.score), formatCosine(item.cosine)].filter(Boolean).join(' · '),
     detail: clip(preview, 160),
   };
 }
 
+/** The ranking's score, which orders the list (it can exceed 1). */
 export function formatScore(score: number): string {
-  return Number.isFinite(score) ? score.toFixed(2) : '';
+  return Number.isFinite(score) ? score.toFixed(3) : '';
+}
+
+/** The cosine similarity, a detail beside the score (absent from older servers). */
+export function formatCosine(cosine: number | undefined): string {
+  return typeof cosine === 'number' && Number.isFinite(cosine) ? `cos ${cosine.toFixed(2)}` : '';
 }
 
 /**

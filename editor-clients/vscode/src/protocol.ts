@@ -52,7 +52,10 @@ export interface ContextParams {
 export interface SearchItem {
   uri: string;
   range: LspRange;
+  /** The ranking's score: never rises down a result list. */
   score: number;
+  /** Cosine similarity of query and chunk (a detail). */
+  cosine?: number;
   symbol: string;
   kind: string;
   language: string;
@@ -68,6 +71,7 @@ export interface ContextItem {
   uri: string;
   range: LspRange;
   score: number;
+  cosine?: number;
   symbol: string;
   kind: string;
   language: string;

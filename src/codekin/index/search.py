@@ -4,13 +4,13 @@ by :mod:`codekin.index.ranking` (or by plain reciprocal rank), with language and
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pathspec
 
 from codekin.embeddings.base import Encoder, Vectors
-from codekin.hit import FileHit, Hit
+from codekin.hit import FileHit, Hit, non_increasing
 from codekin.index.code_index import CodeIndex
 from codekin.index.ranking import DEFAULT_RANKING, FILE_RANKING, RRF_K, Candidate, RankConfig, rank
 from codekin.index.similar import SimilarQuery, combine
@@ -38,12 +38,26 @@ class Filters:
 
 def rrf_fuse(rankings: Sequence[Sequence[int]], weights: Sequence[float] | None = None) -> list[int]:
     """Reciprocal rank fusion of id lists (best first) into one list, best first."""
+    return [cid for cid, _ in rrf_scores(rankings, weights)]
+
+
+def rrf_scores(
+    rankings: Sequence[Sequence[int]], weights: Sequence[float] | None = None
+) -> list[tuple[int, float]]:
+    """Reciprocal rank fusion: (id, fused score) pairs, best first."""
     scores: dict[int, float] = {}
     for i, ranking in enumerate(rankings):
         w = weights[i] if weights else 1.0
         for pos, cid in enumerate(ranking):
             scores[cid] = scores.get(cid, 0.0) + w / (RRF_K + pos + 1)
-    return sorted(scores, key=lambda c: -scores[c])
+    return sorted(scores.items(), key=lambda item: -item[1])
+
+
+def order_scores(ranked: Sequence[Candidate]) -> list[float]:
+    """The score each ranked candidate's place was decided by: its final score times the
+    per-file diversity decay applied when it was placed, capped by the one above (the ranking
+    stops re-scoring after its first 50 places and keeps the rest in score order)."""
+    return non_increasing(c.score * c.notes.get("diversity", 1.0) for c in ranked)
 
 
 class Searcher:
@@ -66,29 +80,33 @@ class Searcher:
 
     def search(self, query: str, k: int = 10, filters: Filters = Filters()) -> list[Hit]:
         qvec = self.encoder.embed_queries([query])[0]
-        return self._hits(self._ranked_ids(query, qvec, k, filters, self.ranking), qvec)
+        ranked = self._ranked(query, qvec, k, filters, self.ranking)
+        return self._hits([cid for cid, _ in ranked], qvec, [s for _, s in ranked])
 
     def search_files(self, query: str, k: int = 10, filters: Filters = Filters()) -> list[FileHit]:
         """The k files that best answer the query, each with its best chunks."""
         qvec = self.encoder.embed_queries([query])[0]
         # every ranked candidate, not a page of chunks: a few big files can fill 100 chunks
         depth = max(CANDIDATES, k * CHUNKS_PER_FILE)
-        ids = self._ranked_ids(query, qvec, depth, filters, self.file_ranking, keep_all=True)
-        chunks = self.index.store.chunks_by_ids(ids)
+        ranked = self._ranked(query, qvec, depth, filters, self.file_ranking, keep_all=True)
+        chunks = self.index.store.chunks_by_ids([cid for cid, _ in ranked])
         per_file: dict[str, list[int]] = {}
-        for cid in ids:
+        for cid, _ in ranked:
             if cid in chunks:
                 per_file.setdefault(chunks[cid].path, []).append(cid)
         files = list(per_file.items())[:k]
-        hits = {h.chunk_id: h for h in self._hits([c for _, cs in files for c in cs[:CHUNKS_PER_FILE]], qvec)}
+        # files come in the order of their best chunk, so its score is the file's (non-increasing)
+        shown = [c for _, cs in files for c in cs[:CHUNKS_PER_FILE]]
+        order = dict(ranked)
+        hits = {h.chunk_id: h for h in self._hits(shown, qvec, [order[c] for c in shown])}
         out: list[FileHit] = []
         for path, cids in files:
             best = tuple(hits[c] for c in cids[:CHUNKS_PER_FILE] if c in hits)
             if best:
-                out.append(FileHit(path, best[0].language, best[0].score, best))
+                out.append(FileHit(path, best[0].language, best[0].score, best, best[0].cosine))
         return out
 
-    def _ranked_ids(
+    def _ranked(
         self,
         query: str,
         qvec: Vectors,
@@ -96,23 +114,27 @@ class Searcher:
         filters: Filters,
         ranking: RankConfig | None,
         keep_all: bool = False,
-    ) -> list[int]:
-        """Chunk ids, best first: dense alone, plain fusion (``ranking`` None) or ranked; the
-        best ``k``, or (``keep_all``) every candidate of the ``k``-deep retrieval."""
+    ) -> list[tuple[int, float]]:
+        """(chunk id, score) pairs, best first, the score being what the order was decided by:
+        the cosine (dense alone), the fused reciprocal-rank score (``ranking`` None) or the
+        ranking's (:func:`order_scores`); the best ``k``, or (``keep_all``) every candidate of
+        the ``k``-deep retrieval."""
         limit = None if keep_all else k
         dense = self._dense(qvec, filters, max(CANDIDATES, k))
         if not self.hybrid:
-            return [cid for cid, _ in dense[:limit]]
+            kept = dense[:limit]
+            return list(zip([cid for cid, _ in kept], non_increasing(s for _, s in kept), strict=True))
         lexical = self.index.store.lexical_search(query, max(CANDIDATES, k) * 2, filters.languages)
         if filters.paths or filters.exclude_languages:
             keep = set(self._keep(filters, [cid for cid, _ in lexical]))
             lexical = [(cid, s) for cid, s in lexical if cid in keep]
         if ranking is None:
-            return rrf_fuse([[c for c, _ in dense], [c for c, _ in lexical]])[:limit]
+            return rrf_scores([[c for c, _ in dense], [c for c, _ in lexical]])[:limit]
         candidates = self._candidates(dense, lexical)
         if ranking.use_file_lexical:
             self._add_file_lexical(query, candidates, filters)
-        return [c.chunk_id for c in rank(query, candidates, ranking)[:limit]]
+        ranked = rank(query, candidates, ranking)
+        return list(zip([c.chunk_id for c in ranked], order_scores(ranked), strict=True))[:limit]
 
     def _candidates(
         self, dense: list[tuple[int, float]], lexical: list[tuple[int, float]]
@@ -186,7 +208,10 @@ class Searcher:
             ]
             if len(hits) >= k:
                 break
-        return hits[:k]
+        # the similarity is the cosine detail; the score follows the order (siblings come last)
+        hits = hits[:k]
+        shown = non_increasing(h.score for h in hits)
+        return [replace(h, score=round(s, 4), cosine=h.score) for h, s in zip(hits, shown, strict=True)]
 
     # --- pieces -----------------------------------------------------------------------------
     def _dense(self, qvec: Vectors, filters: Filters, count: int) -> list[tuple[int, float]]:
@@ -218,14 +243,23 @@ class Searcher:
             and chunks[cid].language not in filters.exclude_languages
         ]
 
-    def _hits(self, ids: list[int], qvec: Vectors) -> list[Hit]:
+    def _hits(self, ids: list[int], qvec: Vectors, scores: Sequence[float] | None = None) -> list[Hit]:
+        """Hits for ``ids`` with their cosine to ``qvec``. ``scores``: each id's ranking score;
+        None: the ids are in similarity order and the score is the cosine, capped so that it
+        never rises down the list."""
         chunks = self.index.store.chunks_by_ids(ids)
         found, rows = self.index.store.vectors_for_ids(ids)
-        cosine = dict(zip(found, (rows @ qvec).tolist(), strict=True)) if found else {}
-        return [to_hit(cid, chunks[cid], cosine.get(cid, 0.0)) for cid in ids if cid in chunks]
+        by_id = dict(zip(found, (rows @ qvec).tolist(), strict=True)) if found else {}
+        cosines = [by_id.get(cid, 0.0) for cid in ids]
+        order = non_increasing(cosines) if scores is None else scores
+        return [
+            to_hit(cid, chunks[cid], score, cos)
+            for cid, score, cos in zip(ids, order, cosines, strict=True)
+            if cid in chunks
+        ]
 
 
-def to_hit(cid: int, chunk: Chunk, score: float) -> Hit:
+def to_hit(cid: int, chunk: Chunk, score: float, cosine: float = 0.0) -> Hit:
     return Hit(
         path=chunk.path,
         start_line=chunk.start_line + 1,
@@ -238,4 +272,5 @@ def to_hit(cid: int, chunk: Chunk, score: float) -> Hit:
         start_col=chunk.start_col,
         end_col=chunk.end_col,
         chunk_id=cid,
+        cosine=round(float(cosine), 4),
     )

@@ -55,6 +55,7 @@ class SearchItem(TypedDict):
     uri: str
     range: LspRange
     score: float
+    cosine: float
     symbol: str
     kind: str
     language: str
@@ -70,6 +71,7 @@ class ContextItem(TypedDict):
     uri: str
     range: LspRange
     score: float
+    cosine: float
     symbol: str
     kind: str
     language: str
@@ -336,6 +338,7 @@ def search_item(hit: Hit, root: Path, encoding: Encoding, line_of: LineSource) -
         "uri": path_to_uri(root / hit.path),
         "range": hit_range(hit, encoding, line_of),
         "score": hit.score,
+        "cosine": hit.cosine,
         "symbol": hit.symbol,
         "kind": hit.kind,
         "language": hit.language,

@@ -73,6 +73,24 @@ local function rel(fname)
   return vim.fs.relpath(ws, vim.fs.normalize(fname)) or fname
 end
 
+--- The quickfix list is the server's items in their order, and the scores shown never rise.
+local function check_ranked(qf_items, items)
+  eq(#qf_items, #items, 'one quickfix item per result')
+  local prev
+  for i, it in ipairs(items) do
+    local q = qf_items[i]
+    eq(rel(vim.api.nvim_buf_get_name(q.bufnr)), rel(vim.uri_to_fname(it.uri)), 'quickfix keeps the server\'s order (file)')
+    eq(q.lnum, it.range.start.line + 1, 'quickfix keeps the server\'s order (line)')
+    truthy(type(it.score) == 'number' and type(it.cosine) == 'number', 'item carries score and cosine')
+    local shown = q.text:match('^%[(%-?%d+%.%d+)%]')
+    truthy(shown, 'text starts with the score: ' .. q.text)
+    eq(shown, ('%.3f'):format(it.score), 'the score shown is the item\'s')
+    truthy(q.text:match(' · cos %-?%d%.%d%d$'), 'text ends with the cosine: ' .. q.text)
+    truthy(prev == nil or it.score <= prev, ('scores never rise: %s after %s'):format(it.score, prev))
+    prev = it.score
+  end
+end
+
 local function qf_summary(items)
   local lines = {}
   for _, it in ipairs(items) do
@@ -169,11 +187,7 @@ test(':Codekin search fills the quickfix list in rank order', function()
   local top = rel(vim.api.nvim_buf_get_name(qf.items[1].bufnr))
   truthy(top == 'geometry.py' or top == 'shapes.js', 'top hit is a circle-area function, got ' .. top)
   truthy(qf.items[1].text:lower():find('circle'), 'top hit text names the circle function: ' .. qf.items[1].text)
-  truthy(qf.items[1].text:match('^%[%d%.%d+%]'), 'text starts with the score')
-  eq(#d.items, #qf.items, 'one quickfix item per result')
-  for i, it in ipairs(d.items) do
-    eq(qf.items[i].lnum, it.range.start.line + 1, 'quickfix keeps the server\'s rank order')
-  end
+  check_ranked(qf.items, d.items)
 end)
 
 test(':Codekin files lists each file once', function()
@@ -190,19 +204,20 @@ test(':Codekin files lists each file once', function()
     seen[name] = true
   end
   truthy(seen['geometry.py'] and seen['shapes.js'], 'both circle files listed: ' .. vim.inspect(seen))
-  eq(#d.items, #qf.items, 'one quickfix item per file')
+  check_ranked(qf.items, d.items)
 end)
 
 test(':Codekin similar (cursor) finds the JavaScript twin and excludes the chunk itself', function()
   vim.cmd.edit(vim.fn.fnameescape(ws .. '/geometry.py'))
   vim.api.nvim_win_set_cursor(0, { 8, 4 }) -- inside circle_area
-  run_and_wait('similar', function()
+  local d = run_and_wait('similar', function()
     vim.cmd('Codekin similar')
   end)
   local qf = vim.fn.getqflist({ title = 1, items = 1 })
   eq(qf.title, 'Codekin similar: geometry.py', 'quickfix title')
   out('# similar: ' .. qf_summary(qf.items))
   truthy(#qf.items >= 1, 'results')
+  check_ranked(qf.items, d.items)
   for _, it in ipairs(qf.items) do
     local name = rel(vim.api.nvim_buf_get_name(it.bufnr))
     truthy(not (name == 'geometry.py' and it.lnum == 6), 'the query chunk itself is excluded')

@@ -33,8 +33,9 @@ local function first_line(text)
   return ''
 end
 
---- Quickfix items (in rank order) for codekin result items.
----@param items table[] `{uri, range, score, symbol, kind, language, preview}`
+--- Quickfix items for codekin result items, in the server's order (the ranking's score never
+--- rises down it). Text: `[score] label (kind) · cos c`; the cosine is a detail.
+---@param items table[] `{uri, range, score, cosine, symbol, kind, language, preview}`
 ---@param encoding? string the client's position encoding
 function M.to_qf_items(items, encoding)
   local out = {}
@@ -45,11 +46,12 @@ function M.to_qf_items(items, encoding)
     if label == '' then
       label = vim.trim(read_line(fname, s.line) or '')
     end
-    local score = tonumber(it.score)
-    local text = ('%s%s%s'):format(
-      score and ('[%.2f] '):format(score) or '',
+    local score, cosine = tonumber(it.score), tonumber(it.cosine)
+    local text = ('%s%s%s%s'):format(
+      score and ('[%.3f] '):format(score) or '',
       label,
-      (it.kind and it.kind ~= '') and (' (' .. it.kind .. ')') or ''
+      (it.kind and it.kind ~= '') and (' (' .. it.kind .. ')') or '',
+      cosine and (' · cos %.2f'):format(cosine) or ''
     )
     table.insert(out, {
       filename = fname,

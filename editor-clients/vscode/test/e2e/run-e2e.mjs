@@ -2,8 +2,9 @@
 // End-to-end test of the codekin extension in a real VS Code (code-server) driven through
 // Debian's Chromium with playwright-core. It installs the built .vsix into a fresh
 // extensions dir, opens a copy of the fixture workspace, waits for the real server to index it,
-// then runs Semantic Search, Find Similar Code, Copy Context for Assistant and Show Index
-// Status through the command palette and asserts on what the page shows.
+// then runs Semantic Search, Find Files, Find Similar Code (both ranked QuickPicks whose scores
+// must never rise down the list), Copy Context for Assistant and Show Index Status through the
+// command palette and asserts on what the page shows.
 //
 // Environment (all required unless noted):
 //   CODEKIN_CODE_SERVER   code-server executable (run under Node 24: put it first on PATH)
@@ -202,6 +203,22 @@ try {
     await page.locator('.statusbar-item', { hasText: `Ln ${line},` }).first().waitFor({ timeout: 5000 });
   };
   const statusItem = page.locator('.statusbar-item', { hasText: 'codekin' }).first();
+  // A result row reads "<symbol><path>:<line> · <score> · cos <cosine><preview>": the scores in
+  // the order shown must never rise (the server's order is kept).
+  const rowScores = (texts) =>
+    texts.map((t) => {
+      const m = / · (-?\d+\.\d{3})(?: · cos (-?\d+\.\d{2}))?/.exec(t);
+      assert(m, `row without a score: ${t}`);
+      assert(m[2] !== undefined, `row without a cosine: ${t}`);
+      return Number(m[1]);
+    });
+  const assertRanked = (texts) => {
+    const scores = rowScores(texts);
+    for (let i = 1; i < scores.length; i++) {
+      assert(scores[i] <= scores[i - 1], `scores out of order at row ${i + 1}: ${scores.join(', ')}`);
+    }
+    return scores;
+  };
 
   await quickOpen('geometry.py');
 
@@ -238,6 +255,7 @@ try {
     assert(texts.some((t) => t.includes('geometry.py:6')), 'a row shows geometry.py:6');
     assert(texts.some((t) => t.includes('shapes.js:3')), 'a row shows shapes.js:3');
     assert(texts.some((t) => t.includes('def circle_area(radius):')), 'the preview of the chunk is shown');
+    log('# search scores: ' + assertRanked(texts).join(', '));
     await page.screenshot({ path: path.join(OUT, 'vscode-semantic-search.png') });
     // open the geometry.py result
     const target = rows.filter({ hasText: 'geometry.py:6' }).first();
@@ -262,30 +280,34 @@ try {
       assert(n === 1, `${file} on ${n} rows`);
     }
     assert(/circle_area|circleArea/.test(texts[0]), `first row: ${texts[0]}`);
+    log('# files scores: ' + assertRanked(texts).join(', '));
     await page.keyboard.press('Escape');
     await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
   });
 
-  await check('Find Similar Code shows the JavaScript twin in the peek view', async () => {
+  await check('Find Similar Code lists ranked results in order and opens the chosen one', async () => {
+    await quickOpen('geometry.py');
     await gotoLine(8);
     await runCommand('Codekin: Find Similar Code');
-    const peek = page.locator('.peekview-widget').first();
-    await peek.waitFor({ state: 'visible', timeout: 20000 });
-    const rows = peek.locator('.monaco-list-row');
-    const file = rows.filter({ hasText: 'shapes.js' }).first();
-    await file.waitFor({ timeout: 10000 });
-    if ((await file.getAttribute('aria-expanded')) !== 'true') {
-      await file.click();
-    }
-    await rows.filter({ hasText: 'circleArea' }).first().waitFor({ timeout: 5000 });
+    await page.locator('.quick-input-title', { hasText: 'Codekin: Similar to geometry.py:8' }).waitFor({ timeout: 20000 });
+    const rows = page.locator('.quick-input-list .monaco-list-row');
+    const twin = rows.filter({ hasText: 'shapes.js:3' }).first();
+    await twin.waitFor({ timeout: 10000 });
     await page.waitForTimeout(300);
-    const text = (await peek.innerText()).replace(/\s+/g, ' ');
-    log('# peek: ' + text.slice(0, 400));
-    assert(text.includes('shapes.js'), 'peek lists shapes.js');
-    assert(/circleArea/.test(text), 'peek shows circleArea');
+    const texts = await rows.allInnerTexts();
+    log('# similar rows: ' + texts.map((t) => t.replace(/\s+/g, ' ').trim()).join(' | '));
+    assert(texts.length >= 2, `rows: ${texts.length}`);
+    assert(texts.some((t) => /circleArea/.test(t) && t.includes('shapes.js:3')), 'the JavaScript twin is listed');
+    assert(!texts.some((t) => t.includes('geometry.py:6 ·')), 'the chunk itself is not listed');
+    log('# similar scores: ' + assertRanked(texts).join(', '));
+    assert((await page.locator('.peekview-widget:visible').count()) === 0, 'no peek view');
     await page.screenshot({ path: path.join(OUT, 'vscode-find-similar.png') });
-    await page.keyboard.press('Escape');
-    await peek.waitFor({ state: 'hidden' });
+    await twin.click();
+    await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+    await page.locator('.tab.active', { hasText: 'shapes.js' }).waitFor();
+    await page.locator('.statusbar-item', { hasText: 'Ln 3,' }).first().waitFor({ timeout: 5000 });
+    await page.locator('.tab', { hasText: 'geometry.py' }).first().click();
+    await page.locator('.tab.active', { hasText: 'geometry.py' }).waitFor();
   });
 
   await check('Copy Context for Assistant copies chunks to the clipboard', async () => {

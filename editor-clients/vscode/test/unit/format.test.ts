@@ -8,7 +8,8 @@ import type { IndexStatus, SearchItem } from '../../src/protocol';
 const item: SearchItem = {
   uri: 'file:///work/ws/pkg/geometry.py',
   range: { start: { line: 5, character: 0 }, end: { line: 7, character: 31 } },
-  score: 0.6123,
+  score: 1.2345,
+  cosine: 0.6123,
   symbol: 'circle_area',
   kind: 'function',
   language: 'python',
@@ -29,8 +30,13 @@ test('relativeTo uses the first root holding the file', () => {
 test('pickRow: icon + symbol, place and score, preview as detail', () => {
   const row = pickRow(item, ['/work/ws']);
   assert.equal(row.label, '$(symbol-function) circle_area');
-  assert.equal(row.description, 'pkg/geometry.py:6 · 0.61');
+  assert.equal(row.description, 'pkg/geometry.py:6 · 1.234 · cos 0.61');
   assert.equal(row.detail, 'def circle_area(radius): ⏎ """Return the area of a circle.""" ⏎ return math.pi * radius * radius');
+});
+
+test('pickRow: the score is the ranking\'s, the cosine a detail; an older server sends no cosine', () => {
+  assert.equal(pickRow({ ...item, cosine: undefined }, ['/work/ws']).description, 'pkg/geometry.py:6 · 1.234');
+  assert.equal(pickRow({ ...item, score: NaN, cosine: NaN }, ['/work/ws']).description, 'pkg/geometry.py:6');
 });
 
 test('pickRow: chunks without a symbol use their first line', () => {

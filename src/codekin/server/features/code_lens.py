@@ -44,7 +44,7 @@ def lenses(ls: CodekinServer, folder: FolderIndex, path: Path) -> list[types.Cod
         try:
             # a close copy in the same file counts as much as one elsewhere
             found = ws.similar_to(path, chunk.start_line + 1, MAX_MATCHES, include_siblings=True)
-            matches = [h for h in found if h.score >= threshold]
+            matches = [h for h in found if h.cosine >= threshold]
         except LookupError:
             continue
         if not matches:

@@ -75,7 +75,7 @@ def search_folders(ls: CodekinServer, p: SearchParams) -> Found:
         else:
             hits = ws.search(p.query, p.limit, languages=languages, paths=paths)
         found += [(folder, h) for h in hits]
-    if len(folders) > 1:  # one folder keeps its fused ranking; several interleave by similarity
+    if len(folders) > 1:  # several folders interleave by score; each keeps its own order (stable)
         found.sort(key=lambda fh: -fh[1].score)
     return found[: p.limit]
 
@@ -165,6 +165,7 @@ def _context(ls: CodekinServer, p: ContextParams) -> list[ContextItem]:
                 "uri": path_to_uri(folder.root / hit.path),
                 "range": hit_range(hit, encoding, Lines(ls, folder.root)),
                 "score": hit.score,
+                "cosine": hit.cosine,
                 "symbol": hit.symbol,
                 "kind": hit.kind,
                 "language": hit.language,
