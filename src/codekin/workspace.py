@@ -166,6 +166,12 @@ class Workspace:
 
     def _searcher(self) -> Searcher:
         index = self.code_index
+        if index.rebuilt_reason and index.store.counts()[0] == 0:
+            error = CorruptIndex(
+                f"{index.rebuilt_reason.removeprefix('index rebuilt: ')}; `codekin index` rebuilds it"
+            )
+            error.reported = True  # type: ignore[attr-defined]
+            raise error
         if index.mismatch:
             raise IndexMismatch(
                 f"the index in {index.dir} cannot serve these settings: {index.mismatch}; "
