@@ -507,13 +507,14 @@ class Workspace:
         """Save vectors not yet on disk (if no other process is writing), then close."""
         if self._index is None:
             return
-        if self._index.unsaved and not self._index.readonly:
+        replaced = layout.identity(self.index_dir) != self._identity
+        if self._index.unsaved and not self._index.readonly and not replaced:
             lock = self._lock_file()
             try:
                 lock.acquire()
                 self._index.save_if_due()
-            except IndexLocked:
-                log.info("vectors not saved: another process is writing; the next open rebuilds them")
+            except (IndexLocked, ReadOnlyIndex, OSError) as exc:
+                log.info("vectors not saved (%s); the next open rebuilds them from the store", exc)
             finally:
                 lock.release()
         self._index.close()

@@ -133,7 +133,7 @@ def quarantine(data: Path, reason: str) -> Path:
     )
     for old in quarantined(data)[:-KEEP_CORRUPT]:
         old.unlink(missing_ok=True)
-    log.warning("index database %s is corrupt (%s): moved aside to %s", data / DB_NAME, reason, aside.name)
+    log.info("index database %s is corrupt (%s): moved aside to %s", data / DB_NAME, reason, aside.name)
     return aside
 
 
