@@ -343,3 +343,30 @@ def test_a_reader_sees_a_full_reindex_run_by_another_process(repo: Path) -> None
     reader.close()
     # the index directory holds the live generation and the one before it, nothing else
     assert len(layout.generations(repo / ".codekin")) == 2
+
+
+def test_the_servers_full_reindex_keeps_answers_complete_and_not_partial(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from codekin.server import state as server_state
+
+    monkeypatch.setattr(server_state, "load_encoder", lambda *a, **k: SlowEncoder())
+    root = make_repo(tmp_path / "repo", 200)
+    state = server_state.ServerState()
+    folder = state.add_folder(root, Settings())
+    try:
+        state.schedule_index(folder).result(timeout=120)
+        ws = folder.workspace
+        assert ws is not None and not state.partial
+        expected = top_paths(ws.search("compute_17 values", k=5))
+        running = state.schedule_index(folder, full=True)  # codekin.server.reindex {"full": true}
+        during = 0
+        while not running.done():
+            assert top_paths(ws.search("compute_17 values", k=5)) == expected
+            assert state.status()["partial"] is False
+            during += 1
+        assert running.result() is not None and during >= 3
+        assert folder.state == "ready" and folder.files == 200
+        assert top_paths(ws.search("compute_17 values", k=5)) == expected
+    finally:
+        state.close()
