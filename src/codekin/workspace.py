@@ -65,7 +65,7 @@ def _read_guard(method: Callable[P, R]) -> Callable[P, R]:
         try:
             return method(*args, **kwargs)
         except CorruptIndex as exc:
-            if getattr(exc, "reported", False):
+            if exc.reported:
                 raise
             ws = args[0]
             if not isinstance(ws, Workspace):
@@ -152,7 +152,8 @@ class Workspace:
             if readonly:
                 raise CorruptIndex(
                     f"the index database is corrupt ({exc}) and read-only here, so it cannot be "
-                    "rebuilt: run `codekin index` where the index is writable"
+                    "rebuilt: run `codekin index` where the index is writable",
+                    reported=True,
                 ) from None
             self._quarantine(data, exc)
             index = CodeIndex(data, manifest)
@@ -167,11 +168,8 @@ class Workspace:
     def _searcher(self) -> Searcher:
         index = self.code_index
         if index.rebuilt_reason and index.store.counts()[0] == 0:
-            error = CorruptIndex(
-                f"{index.rebuilt_reason.removeprefix('index rebuilt: ')}; `codekin index` rebuilds it"
-            )
-            error.reported = True  # type: ignore[attr-defined]
-            raise error
+            why = index.rebuilt_reason.removeprefix("index rebuilt: ")
+            raise CorruptIndex(f"{why}; `codekin index` rebuilds it", reported=True)
         if index.mismatch:
             raise IndexMismatch(
                 f"the index in {index.dir} cannot serve these settings: {index.mismatch}; "
@@ -280,7 +278,8 @@ class Workspace:
             lock.acquire()
         except IndexLocked:
             raise CorruptIndex(
-                f"the index database is corrupt ({exc}); the codekin process updating it now will rebuild it"
+                f"the index database is corrupt ({exc}); the codekin process updating it now will rebuild it",
+                reported=True,
             ) from None
         try:
             return layout.quarantine(data, str(exc))
@@ -456,7 +455,7 @@ class Workspace:
                 )
             except CorruptIndex as busy:
                 error = busy
-        error.reported = True  # type: ignore[attr-defined]
+        error.reported = True
         return error
 
     def status(self, *, check: bool = False) -> IndexStatus:

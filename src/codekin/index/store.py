@@ -74,7 +74,12 @@ class PendingFile:
 
 
 class CorruptIndex(Exception):
-    """The SQLite database cannot be read."""
+    """The SQLite database cannot be read. ``reported``: the message already says what was done
+    about it (moved aside, who rebuilds it), for the user as it is."""
+
+    def __init__(self, message: str, *, reported: bool = False) -> None:
+        super().__init__(message)
+        self.reported = reported
 
 
 # SQLite primary result codes that mean the file itself is damaged.
