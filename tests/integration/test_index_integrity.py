@@ -370,3 +370,77 @@ def test_the_servers_full_reindex_keeps_answers_complete_and_not_partial(
         assert top_paths(ws.search("compute_17 values", k=5)) == expected
     finally:
         state.close()
+
+
+# --- byte-level damage to each index file: every case answers correctly after one index run ------
+def _garbage(path: Path, offset: int, length: int, seed: int = 0) -> None:
+    with open(path, "r+b") as fh:
+        fh.seek(offset)
+        fh.write(np.random.default_rng(seed).integers(0, 256, length, dtype=np.uint8).tobytes())
+
+
+def _db_page(db: Path, seed: int) -> None:
+    pages = db.stat().st_size // 4096
+    _garbage(db, 4096 * (1 + np.random.default_rng(seed).integers(pages - 1)), 4096, seed)
+
+
+DAMAGE = {
+    "db header": lambda d: _garbage(d / "index.sqlite", 0, 100),
+    "db page 1": lambda d: _db_page(d / "index.sqlite", 1),
+    "db page 2": lambda d: _db_page(d / "index.sqlite", 2),
+    "db page 3": lambda d: _db_page(d / "index.sqlite", 3),
+    "db chunks table": lambda d: damage_table_pages(d / "index.sqlite", "chunks"),
+    "db vectors table": lambda d: damage_table_pages(d / "index.sqlite", "vectors"),
+    "db fts": lambda d: damage_table_pages(d / "index.sqlite", "chunks_fts_data"),
+    "db truncated": lambda d: os.truncate(d / "index.sqlite", (d / "index.sqlite").stat().st_size // 2),
+    "db empty": lambda d: os.truncate(d / "index.sqlite", 0),
+    "db deleted": lambda d: (d / "index.sqlite").unlink(),
+    "wal garbage": lambda d: (d / "index.sqlite-wal").write_bytes(os.urandom(50_000)),
+    "vectors garbage": lambda d: _garbage(d / "vectors.usearch", 2000, 3000),
+    "vectors truncated": lambda d: os.truncate(d / "vectors.usearch", 1000),
+    "vectors deleted": lambda d: (d / "vectors.usearch").unlink(),
+    "vectors sidecar garbage": lambda d: (d / "vectors.usearch.json").write_bytes(b"\xff{"),
+    "manifest garbage": lambda d: (d / "manifest.json").write_bytes(b"\x00"),
+    "manifest deleted": lambda d: (d / "manifest.json").unlink(),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DAMAGE))
+def test_damage_to_an_index_file_never_crashes_nor_answers_wrongly(repo: Path, case: str) -> None:
+    build(repo)
+    index_dir = repo / ".codekin"
+    DAMAGE[case](index_dir)
+    # a reader before any repair: the right answer, or one clear CorruptIndex message
+    with Workspace(repo, Settings(), encoder=FakeEncoder()) as ws:
+        try:
+            assert ws.search("compute_17", k=3)[0].path == "pkg5/mod17.py"
+        except CorruptIndex as exc:
+            assert exc.reported and "codekin index" in str(exc)
+    with Workspace(repo, Settings(), encoder=FakeEncoder()) as ws:
+        stats = ws.index()
+        assert stats.files_total == 60
+        assert ws.search("compute_17", k=3)[0].path == "pkg5/mod17.py"
+        assert ws.index().embedded == 0  # settled: no later run rebuilds again
+
+
+@pytest.mark.parametrize("pointer", [b"\xff\xfe garbage", b"data-404\n", b""])
+def test_a_damaged_pointer_falls_back_to_the_last_published_index(repo: Path, pointer: bytes) -> None:
+    build(repo)
+    with Workspace(repo, Settings(), encoder=FakeEncoder()) as ws:
+        ws.index(full=True)
+        published = layout.live_dir(ws.index_dir)
+    (repo / ".codekin" / layout.CURRENT_NAME).write_bytes(pointer)
+    assert layout.live_dir(repo / ".codekin") == published
+    with Workspace(repo, Settings(), encoder=FakeEncoder()) as ws:
+        assert ws.search("compute_17", k=3)[0].path == "pkg5/mod17.py"
+
+
+def test_a_corrupt_half_built_rebuild_is_started_again(repo: Path) -> None:
+    build(repo)
+    nxt = layout.next_dir(repo / ".codekin")
+    nxt.mkdir()
+    (nxt / layout.DB_NAME).write_bytes(os.urandom(20_000))
+    with Workspace(repo, Settings(), encoder=FakeEncoder()) as ws:
+        stats = ws.index(full=True)
+        assert stats.files_total == 60 and not nxt.exists()
+        assert ws.search("compute_17", k=3)[0].path == "pkg5/mod17.py"

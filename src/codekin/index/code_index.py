@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from codekin.embeddings.base import Vectors
-from codekin.index.layout import DB_NAME, MANIFEST_NAME, VECTORS_NAME, rebuild_owed
+from codekin.index.layout import DB_NAME, MANIFEST_NAME, VECTORS_NAME, mark_rebuild_owed, rebuild_owed
 from codekin.index.lock import ReadOnlyIndex
 from codekin.index.manifest import Manifest, read_manifest, write_manifest
 from codekin.index.store import PendingFile, Store
@@ -60,6 +60,9 @@ class CodeIndex:
             prepare_dir(data_dir)
         self.store = Store(data_dir / DB_NAME, readonly=readonly, check=check)
         self.verified = check  # quick-checked since opened (a writer's next full run checks again)
+        if self.store.created and not readonly and (data_dir / (VECTORS_NAME + ".json")).exists():
+            # vectors saved for a database that is now gone or empty: it was lost, not new
+            mark_rebuild_owed(data_dir, "the database was missing or empty beside saved vectors")
         owed = None if readonly else rebuild_owed(data_dir)
         self.rebuilt_reason: str | None = f"index rebuilt: {owed}" if owed else None
         self.recorded, self.mismatch = self._check_manifest()

@@ -39,20 +39,25 @@ DATA_FILES = (
 
 
 def live_dir(index_dir: Path) -> Path:
-    """The data directory readers should open now."""
+    """The data directory readers should open now. A damaged pointer falls back to the newest
+    data directory (the last one published), else the index directory itself."""
     try:
         name = (index_dir / CURRENT_NAME).read_text().strip()
     except FileNotFoundError:
         return index_dir
-    except OSError as exc:
-        log.warning("cannot read %s (%s); using the index in %s", index_dir / CURRENT_NAME, exc, index_dir)
-        return index_dir
+    except (OSError, UnicodeDecodeError) as exc:
+        name = f"<unreadable: {exc}>"
     if name.startswith(DATA_PREFIX) and "/" not in name and (index_dir / name).is_dir():
         return index_dir / name
-    log.warning(
-        "%s names no data directory (%r); using the index in %s", index_dir / CURRENT_NAME, name, index_dir
-    )
-    return index_dir
+    published = [p for p in generations(index_dir) if p != index_dir]
+    fallback = max(published, key=lambda p: _stamp(p.name)) if published else index_dir
+    log.warning("%s names no data directory (%r); using %s", index_dir / CURRENT_NAME, name[:80], fallback)
+    return fallback
+
+
+def _stamp(name: str) -> int:
+    digits = name.removeprefix(DATA_PREFIX)
+    return int(digits) if digits.isdigit() else -1
 
 
 def identity(index_dir: Path) -> tuple[str, int, int]:
@@ -128,9 +133,7 @@ def quarantine(data: Path, reason: str) -> Path:
     os.rename(data / DB_NAME, aside)
     for name in (DB_NAME + "-wal", DB_NAME + "-shm", VECTORS_NAME, VECTORS_NAME + ".json"):
         (data / name).unlink(missing_ok=True)
-    (data / REBUILD_MARKER).write_text(
-        f"the database was corrupt or unreadable ({reason}); moved aside to {aside.name}\n"
-    )
+    mark_rebuild_owed(data, f"the database was corrupt or unreadable ({reason}); moved aside to {aside.name}")
     for old in quarantined(data)[:-KEEP_CORRUPT]:
         old.unlink(missing_ok=True)
     log.info("index database %s is corrupt (%s): moved aside to %s", data / DB_NAME, reason, aside.name)
@@ -150,6 +153,10 @@ def rebuild_owed(data: Path) -> str | None:
         return (data / REBUILD_MARKER).read_text().strip() or "a full run is owed"
     except OSError:
         return None
+
+
+def mark_rebuild_owed(data: Path, reason: str) -> None:
+    (data / REBUILD_MARKER).write_text(reason + "\n")
 
 
 def rebuild_done(data: Path) -> None:

@@ -127,6 +127,8 @@ class Store:
         self._lock = threading.RLock()
         try:
             self._db = _connect(path, readonly)
+            # a brand-new (or emptied) database file: no tables at all before the schema
+            self.created = self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
             if not readonly:
                 self._db.execute("PRAGMA journal_mode=WAL")
                 self._db.execute("PRAGMA synchronous=NORMAL")
