@@ -149,6 +149,8 @@ class Workspace:
         try:
             index = CodeIndex(data, manifest, readonly=readonly, check=True)  # 26 ms on 10k chunks
         except CorruptIndex as exc:
+            if layout.live_dir(self.index_dir) != data:  # replaced while opening: open the new one
+                return self._open_live(manifest)
             if readonly:
                 raise CorruptIndex(
                     f"the index database is corrupt ({exc}) and read-only here, so it cannot be "
@@ -195,6 +197,7 @@ class Workspace:
     def _index_locked(
         self, progress: ProgressCallback | None, full: bool, cancel: threading.Event | None
     ) -> IndexStats:
+        layout.repair_pointer(self.index_dir)
         live = self.code_index
         if full or live.mismatch:
             return self._rebuild_beside(live.mismatch, progress, cancel)

@@ -433,6 +433,8 @@ def test_a_damaged_pointer_falls_back_to_the_last_published_index(repo: Path, po
     assert layout.live_dir(repo / ".codekin") == published
     with Workspace(repo, Settings(), encoder=FakeEncoder()) as ws:
         assert ws.search("compute_17", k=3)[0].path == "pkg5/mod17.py"
+        assert ws.index().embedded == 0  # the writer repairs the pointer
+    assert (repo / ".codekin" / layout.CURRENT_NAME).read_text().strip() == published.name
 
 
 def test_a_corrupt_half_built_rebuild_is_started_again(repo: Path) -> None:

@@ -51,8 +51,26 @@ def live_dir(index_dir: Path) -> Path:
         return index_dir / name
     published = [p for p in generations(index_dir) if p != index_dir]
     fallback = max(published, key=lambda p: _stamp(p.name)) if published else index_dir
-    log.warning("%s names no data directory (%r); using %s", index_dir / CURRENT_NAME, name[:80], fallback)
+    log.debug("%s names no data directory (%r); using %s", index_dir / CURRENT_NAME, name[:80], fallback)
     return fallback
+
+
+def repair_pointer(index_dir: Path) -> None:
+    """Rewrite a damaged ``CURRENT`` to name the directory readers fall back to (writer only)."""
+    current = index_dir / CURRENT_NAME
+    if not current.exists():
+        return
+    live = live_dir(index_dir)
+    try:
+        if current.read_text().strip() == live.name:
+            return
+    except (OSError, UnicodeDecodeError):
+        pass
+    if live == index_dir:
+        current.unlink()
+    else:
+        _write_pointer(index_dir, live.name)
+    log.warning("%s was damaged; it now names %s", current, live.name)
 
 
 def _stamp(name: str) -> int:
@@ -95,13 +113,7 @@ def publish(index_dir: Path, built: Path) -> Path:
     previous = live_dir(index_dir)
     target = index_dir / f"{DATA_PREFIX}{time.time_ns()}"
     os.rename(built, target)
-    tmp = index_dir / (CURRENT_NAME + ".tmp")
-    with open(tmp, "w") as fh:
-        fh.write(target.name + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, index_dir / CURRENT_NAME)
-    _fsync_dir(index_dir)
+    _write_pointer(index_dir, target.name)
     for old in generations(index_dir):
         if old not in (target, previous):
             remove_generation(index_dir, old)
@@ -161,6 +173,17 @@ def mark_rebuild_owed(data: Path, reason: str) -> None:
 
 def rebuild_done(data: Path) -> None:
     (data / REBUILD_MARKER).unlink(missing_ok=True)
+
+
+def _write_pointer(index_dir: Path, name: str) -> None:
+    """Replace ``CURRENT`` atomically (and durably) with ``name``."""
+    tmp = index_dir / (CURRENT_NAME + ".tmp")
+    with open(tmp, "w") as fh:
+        fh.write(name + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, index_dir / CURRENT_NAME)
+    _fsync_dir(index_dir)
 
 
 def _fsync_dir(path: Path) -> None:
