@@ -24,6 +24,7 @@ from codekin.evaluation import (
 from codekin.hit import FileHit, Hit
 from codekin.index.indexer import IndexProgress, IndexStats
 from codekin.index.lock import IndexLocked
+from codekin.index.store import CorruptIndex
 from codekin.settings import Settings, load_file_settings, merge
 from codekin.workspace import Workspace
 
@@ -165,7 +166,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "eval": cmd_eval,
             }[args.command]
             return handler(ws, args)
-    except (IndexLocked, NotADirectoryError, LookupError, RuntimeError, OSError, DatasetError) as exc:
+    except (
+        IndexLocked,
+        CorruptIndex,
+        NotADirectoryError,
+        LookupError,
+        RuntimeError,
+        OSError,
+        DatasetError,
+    ) as exc:
         print(f"codekin: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -244,8 +253,14 @@ def cmd_index(ws: Workspace, args: argparse.Namespace) -> int:
 
 
 def _ensure_fresh(ws: Workspace, args: argparse.Namespace) -> None:
-    if not getattr(args, "no_update", False):
-        _index_with_progress(ws, quiet=args.json)
+    if getattr(args, "no_update", False):
+        return
+    if not ws.writable:
+        _note(args, "the index is read-only here: searching it as it is, without updating it")
+        return
+    stats = _index_with_progress(ws, quiet=args.json)
+    if stats.rebuilt_reason:
+        _note(args, stats.rebuilt_reason)
 
 
 def cmd_search(ws: Workspace, args: argparse.Namespace) -> int:
@@ -311,12 +326,20 @@ def cmd_context(ws: Workspace, args: argparse.Namespace) -> int:
 
 
 def cmd_status(ws: Workspace, args: argparse.Namespace) -> int:
-    st = ws.status()
+    st = ws.status(check=True)
     if args.json:
         print(json.dumps(st.__dict__, indent=2))
         return 0
+    notes = [f"problem:      {st.problem}"] if st.problem else []
+    notes += ["read-only:    yes (searchable with --no-update; not updated)"] if st.read_only else []
+    notes += (
+        ["rebuilding:   a full rebuild is in progress (or was interrupted) beside the live index"]
+        if st.rebuilding
+        else []
+    )
+    notes += [f"quarantined:  {name}" for name in st.quarantined]
     if not st.exists:
-        print(f"no index yet for {st.root} (run: codekin index {st.root})")
+        print("\n".join([f"no index yet for {st.root} (run: codekin index {st.root})", *notes]))
         return 0
     updated = (
         time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(st.last_updated)) if st.last_updated else "never"
@@ -327,6 +350,8 @@ def cmd_status(ws: Workspace, args: argparse.Namespace) -> int:
         f"files:        {st.files}\nchunks:       {st.chunks}\nmodel:        {st.model} ({st.dim} dims)\n"
         f"last update:  {updated}\nlanguages:    {langs}"
     )
+    if notes:
+        print("\n".join(notes))
     return 0
 
 

@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+import shutil
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 from codekin.embeddings import Encoder, load_encoder
 from codekin.files import FileFilter, path_key, rel_path
 from codekin.hit import FileHit, Hit
-from codekin.index.code_index import DB_NAME, MANIFEST_NAME, CodeIndex, prepare_dir
+from codekin.index import layout
+from codekin.index.code_index import CodeIndex, prepare_dir
 from codekin.index.indexer import Indexer, IndexStats, ProgressCallback
-from codekin.index.lock import IndexLocked, WriteLock
+from codekin.index.layout import DB_NAME, MANIFEST_NAME
+from codekin.index.lock import IndexLocked, ReadOnlyIndex, WriteLock
 from codekin.index.manifest import FORMAT_VERSION, Manifest, read_manifest
 from codekin.index.ranking import NON_CODE_LANGUAGES
 from codekin.index.search import Filters, Searcher
 from codekin.index.similar import SimilarQuery, code_query, stored_query
-from codekin.index.store import Store
+from codekin.index.store import CorruptIndex, Store
 from codekin.parsers import CHUNKER_VERSION
 from codekin.parsers.model import Chunk
 from codekin.safetext import valid_text
@@ -28,6 +33,12 @@ from codekin.settings import Settings, load_file_settings
 log = logging.getLogger(__name__)
 
 CHARS_PER_TOKEN = 4  # rough budget conversion for context retrieval
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class IndexMismatch(RuntimeError):
+    """The index was built for another model, chunker or format than the one configured."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +53,29 @@ class IndexStatus:
     last_updated: float | None = None
     size_bytes: int = 0
     languages: dict[str, int] = field(default_factory=dict)
+    read_only: bool = False
+    rebuilding: bool = False  # a full rebuild is being built beside the live index (or was left)
+    problem: str | None = None  # why the index cannot be trusted now (it is rebuilt on next index)
+    quarantined: list[str] = field(default_factory=list)  # corrupt databases moved aside
+
+
+def _read_guard(method: Callable[P, R]) -> Callable[P, R]:
+    """A read that finds the database corrupt moves it aside (when no one is writing) and says
+    so in one error; the next index run rebuilds it."""
+
+    @functools.wraps(method)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except CorruptIndex as exc:
+            if exc.reported:
+                raise
+            ws = args[0]
+            if not isinstance(ws, Workspace):
+                raise
+            raise ws._corrupt_while_reading(exc) from None
+
+    return guarded
 
 
 class Workspace:
@@ -73,8 +107,10 @@ class Workspace:
         )
         self._encoder = encoder
         self._index: CodeIndex | None = None
-        self._open_lock = threading.Lock()
+        self._identity: tuple[str, int, int] | None = None  # of the live index we have open
+        self._open_lock = threading.RLock()
         self._write_mutex = threading.Lock()  # one writer thread in this process
+        self._writer: int | None = None  # the thread holding the write lock
         self.file_filter = FileFilter(
             self.root,
             include=settings.include,
@@ -96,17 +132,55 @@ class Workspace:
 
     @property
     def code_index(self) -> CodeIndex:
+        """The live index, reopened when another process replaced it (a published rebuild, a
+        quarantined database)."""
         encoder = self.encoder
         with self._open_lock:
+            if self._index is not None and layout.identity(self.index_dir) != self._identity:
+                log.info("the index in %s was replaced; reopening it", self.index_dir)
+                self._index = None  # not closed: another thread may be mid-query on it
             if self._index is None:
-                manifest = Manifest(
-                    FORMAT_VERSION, encoder.model_id, encoder.model_hash, encoder.dim, CHUNKER_VERSION
-                )
-                self._index = CodeIndex(self.index_dir, manifest)
+                self._index = self._open_live(self._manifest(encoder))
             return self._index
 
+    def _manifest(self, encoder: Encoder) -> Manifest:
+        return Manifest(FORMAT_VERSION, encoder.model_id, encoder.model_hash, encoder.dim, CHUNKER_VERSION)
+
+    def _open_live(self, manifest: Manifest) -> CodeIndex:
+        data = layout.live_dir(self.index_dir)
+        readonly = not layout.writable(data)
+        try:
+            index = CodeIndex(data, manifest, readonly=readonly, check=True)  # 26 ms on 10k chunks
+        except CorruptIndex as exc:
+            if layout.live_dir(self.index_dir) != data:  # replaced while opening: open the new one
+                return self._open_live(manifest)
+            if readonly:
+                raise CorruptIndex(
+                    f"the index database is corrupt ({exc}) and read-only here, so it cannot be "
+                    "rebuilt: run `codekin index` where the index is writable",
+                    reported=True,
+                ) from None
+            self._quarantine(data, exc)
+            index = CodeIndex(data, manifest)
+        self._identity = layout.identity(self.index_dir)
+        return index
+
+    @property
+    def writable(self) -> bool:
+        """Whether this index can be updated here (not a read-only directory or mount)."""
+        return layout.writable(self.index_dir) and layout.writable(layout.live_dir(self.index_dir))
+
     def _searcher(self) -> Searcher:
-        return Searcher(self.code_index, self.encoder, hybrid=self.settings.hybrid)
+        index = self.code_index
+        if index.rebuilt_reason and index.store.counts()[0] == 0:
+            why = index.rebuilt_reason.removeprefix("index rebuilt: ")
+            raise CorruptIndex(f"{why}; `codekin index` rebuilds it", reported=True)
+        if index.mismatch:
+            raise IndexMismatch(
+                f"the index in {index.dir} cannot serve these settings: {index.mismatch}; "
+                "`codekin index` rebuilds it"
+            )
+        return Searcher(index, self.encoder, hybrid=self.settings.hybrid)
 
     # --- writing ----------------------------------------------------------------------------
     def index(
@@ -116,14 +190,107 @@ class Workspace:
         full: bool = False,
         cancel: threading.Event | None = None,
     ) -> IndexStats:
-        """Bring the index up to date with the files on disk (``full`` re-embeds everything)."""
+        """Bring the index up to date with the files on disk. ``full`` re-embeds everything:
+        like a model change, it builds a new index beside the live one, which keeps answering
+        searches until the new one is complete and swapped in."""
         with self._writing():
-            if full:
-                self.code_index.clear()
             self.file_filter.forget_ignore_files()
-            stats = self._indexer().update_all(progress, cancel)
-            self.code_index.store.set_meta("last_updated", str(time.time()))
+            return self._index_locked(progress, full, cancel)
+
+    def _index_locked(
+        self, progress: ProgressCallback | None, full: bool, cancel: threading.Event | None
+    ) -> IndexStats:
+        layout.repair_pointer(self.index_dir)
+        live = self.code_index
+        if full or live.mismatch:
+            return self._rebuild_beside(live.mismatch, progress, cancel)
+        try:
+            if not live.verified and (problem := live.store.quick_check()):
+                raise CorruptIndex(problem)
+            live.verified = False  # checked again by the next full run
+            return self._run_all(live, progress, cancel)
+        except CorruptIndex as exc:
+            self._quarantine(live.dir, exc)
+            return self._run_all(self.code_index, progress, cancel)
+
+    def _run_all(
+        self, index: CodeIndex, progress: ProgressCallback | None, cancel: threading.Event | None
+    ) -> IndexStats:
+        stats = self._indexer(index).update_all(progress, cancel)
+        index.store.set_meta("last_updated", str(time.time()))
+        if not stats.cancelled:
+            layout.rebuild_done(index.dir)
+            index.rebuilt_reason = None
+        return stats
+
+    def _rebuild_beside(
+        self, mismatch: str | None, progress: ProgressCallback | None, cancel: threading.Event | None
+    ) -> IndexStats:
+        """Build a complete index in ``next/`` (resuming one a killed run left for the same
+        model), then publish it; the live index serves until then."""
+        nxt = layout.next_dir(self.index_dir)
+        manifest = self._manifest(self.encoder)
+        building = self._open_next(nxt, manifest)
+        try:
+            try:
+                stats = self._run_all(building, progress, cancel)
+            except CorruptIndex as exc:  # the half-built index is damaged: start it again
+                log.warning("the index being rebuilt in %s is corrupt (%s); starting it again", nxt, exc)
+                building.close()
+                shutil.rmtree(nxt, ignore_errors=True)
+                building = self._open_next(nxt, manifest)
+                stats = self._run_all(building, progress, cancel)
+            building.save_if_due(0.0)
+        finally:
+            building.close()
+        if stats.cancelled:
+            log.info("rebuild cancelled; the live index keeps serving and the next full run resumes it")
             return stats
+        data = layout.publish(self.index_dir, nxt)
+        with self._open_lock:
+            self._index = CodeIndex(data, manifest)  # the old one is left to readers still on it
+            self._identity = layout.identity(self.index_dir)
+        if mismatch:
+            stats.rebuilt_reason = f"index rebuilt: {mismatch}"
+        return stats
+
+    def _open_next(self, nxt: Path, manifest: Manifest) -> CodeIndex:
+        try:
+            building = CodeIndex(nxt, manifest)
+        except CorruptIndex as exc:
+            log.warning("the index left in %s is corrupt (%s); starting it again", nxt, exc)
+            shutil.rmtree(nxt, ignore_errors=True)
+            building = CodeIndex(nxt, manifest)
+        if building.mismatch:
+            log.info(
+                "the rebuild left in %s was for other settings (%s); starting it again",
+                nxt,
+                building.mismatch,
+            )
+            building.clear()
+        elif (done := building.store.counts()[0]) > 0:
+            log.info("resuming the rebuild in %s (%d files already done)", nxt, done)
+        return building
+
+    def _quarantine(self, data: Path, exc: Exception) -> Path:
+        """Move a corrupt database aside (taking the write lock unless this thread holds it)."""
+        with self._open_lock:
+            if self._index is not None and self._index.dir == data:
+                self._index = None  # the damaged one is dropped, not closed (readers may hold it)
+        if self._writer == threading.get_ident():
+            return layout.quarantine(data, str(exc))
+        lock = self._lock_file()
+        try:
+            lock.acquire()
+        except IndexLocked:
+            raise CorruptIndex(
+                f"the index database is corrupt ({exc}); the codekin process updating it now will rebuild it",
+                reported=True,
+            ) from None
+        try:
+            return layout.quarantine(data, str(exc))
+        finally:
+            lock.release()
 
     def update(
         self,
@@ -141,28 +308,47 @@ class Workspace:
         if any(r.rsplit("/", 1)[-1] in (".gitignore", ".ignore", ".codekinignore") for r in rels):
             self.file_filter.forget_ignore_files()
         with self._writing():
-            stats = self._indexer().update_paths(rels, progress, overlays=overlay_rels)
-            self.code_index.store.set_meta("last_updated", str(time.time()))
+            live = self.code_index
+            if live.mismatch or layout.rebuild_owed(live.dir):  # a whole tree is owed, not a few paths
+                self._index_locked(None, False, None)
+            try:
+                stats = self._update_paths(rels, overlay_rels, progress)
+            except CorruptIndex as exc:
+                self._quarantine(self.code_index.dir, exc)
+                self._index_locked(None, False, None)
+                stats = self._update_paths(rels, overlay_rels, progress)
             return stats
+
+    def _update_paths(
+        self, rels: list[str], overlays: dict[str, str], progress: ProgressCallback | None
+    ) -> IndexStats:
+        index = self.code_index
+        stats = self._indexer(index).update_paths(rels, progress, overlays=overlays)
+        index.store.set_meta("last_updated", str(time.time()))
+        return stats
 
     def clear(self) -> None:
         """Remove everything indexed."""
         with self._writing():
             self.code_index.clear()
 
-    def _indexer(self) -> Indexer:
-        return Indexer(
-            self.code_index, self.file_filter, self.encoder, max_chunk_bytes=self.settings.max_chunk_bytes
-        )
+    def _indexer(self, index: CodeIndex) -> Indexer:
+        return Indexer(index, self.file_filter, self.encoder, max_chunk_bytes=self.settings.max_chunk_bytes)
 
     def _writing(self) -> _WriteGuard:
+        if not self.writable:
+            raise ReadOnlyIndex(
+                f"the index in {self.index_dir} is read-only; it can be searched as it is "
+                "(search --no-update) but not updated"
+            )
         prepare_dir(self.index_dir)
-        return _WriteGuard(self._write_mutex, self._lock_file())
+        return _WriteGuard(self)
 
     def _lock_file(self) -> WriteLock:
         return WriteLock(self.index_dir / "write.lock")
 
     # --- reading ----------------------------------------------------------------------------
+    @_read_guard
     def search(
         self,
         query: str,
@@ -177,6 +363,7 @@ class Workspace:
             return []
         return self._searcher().search(query, k, _filters(languages, paths))
 
+    @_read_guard
     def files(
         self,
         query: str,
@@ -191,6 +378,7 @@ class Workspace:
             return []
         return self._searcher().search_files(query, k, _filters(languages, paths))
 
+    @_read_guard
     def similar(
         self,
         code: str,
@@ -221,6 +409,7 @@ class Workspace:
         )
         return self._similar(query, k, languages, paths, include_non_code, include_siblings)
 
+    @_read_guard
     def similar_to(
         self,
         path: str | Path,
@@ -285,6 +474,7 @@ class Workspace:
         filters = Filters(wanted, tuple(paths or ()), skip)
         return self._searcher().similar(query, k, filters, siblings_last=not include_siblings)
 
+    @_read_guard
     def chunk_at(self, path: str | Path, line: int) -> tuple[int, Chunk] | None:
         """The innermost indexed chunk covering ``line`` (1-based) of ``path``."""
         rel = rel_path(self.root, path)
@@ -328,19 +518,55 @@ class Workspace:
             budget -= len(hit.text)
         return chosen
 
-    def status(self) -> IndexStatus:
-        """Index facts, read without loading the encoder."""
-        if not (self.index_dir / DB_NAME).exists():
-            return IndexStatus(str(self.root), str(self.index_dir), exists=False)
-        manifest = read_manifest(self.index_dir / MANIFEST_NAME)
-        store = self._index.store if self._index is not None else Store(self.index_dir / DB_NAME)
+    def _corrupt_while_reading(self, exc: CorruptIndex) -> CorruptIndex:
+        data = self._index.dir if self._index is not None else layout.live_dir(self.index_dir)
+        if not self.writable:
+            error = CorruptIndex(
+                f"the index database is corrupt ({exc}) and read-only here, so it cannot be "
+                "rebuilt: run `codekin index` where the index is writable"
+            )
+        else:
+            try:
+                aside = self._quarantine(data, exc)
+                error = CorruptIndex(
+                    f"the index database was corrupt ({exc}): moved aside to {aside.name}; "
+                    "the next `codekin index` rebuilds it"
+                )
+            except CorruptIndex as busy:
+                error = busy
+        error.reported = True
+        return error
+
+    def status(self, *, check: bool = False) -> IndexStatus:
+        """Index facts, read without loading the encoder and without writing anything.
+        ``check`` also runs SQLite's quick check (reads the whole database)."""
+        data = layout.live_dir(self.index_dir)
+        common = {
+            "read_only": not self.writable,
+            "rebuilding": layout.next_dir(self.index_dir).is_dir(),
+            "quarantined": [p.name for p in layout.quarantined(data)],
+            "problem": layout.rebuild_owed(data),
+        }
+        db = data / DB_NAME
+        if not db.exists():
+            return IndexStatus(str(self.root), str(self.index_dir), exists=False, **common)  # type: ignore[arg-type]
         try:
-            files, chunks = store.counts()
-            updated = store.get_meta("last_updated")
-            languages = store.languages()
-        finally:
-            if self._index is None:
+            store = Store(db, readonly=True)
+            try:
+                if check and (problem := store.quick_check()):
+                    raise CorruptIndex(problem)
+                files, chunks = store.counts()
+                meta = store.meta()
+                languages = store.languages()
+            finally:
                 store.close()
+        except CorruptIndex as exc:
+            common["problem"] = (
+                f"the database is corrupt ({exc}); the next `codekin index` moves it aside and rebuilds it"
+            )
+            return IndexStatus(str(self.root), str(self.index_dir), exists=True, **common)  # type: ignore[arg-type]
+        manifest = Manifest.from_meta(meta) or read_manifest(data / MANIFEST_NAME)
+        updated = meta.get("last_updated")
         return IndexStatus(
             str(self.root),
             str(self.index_dir),
@@ -350,21 +576,23 @@ class Workspace:
             model=manifest.model if manifest else "",
             dim=manifest.dim if manifest else 0,
             last_updated=float(updated) if updated else None,
-            size_bytes=sum(p.stat().st_size for p in self.index_dir.iterdir() if p.is_file()),
+            size_bytes=sum(p.stat().st_size for p in data.iterdir() if p.is_file()),
             languages=languages,
+            **common,  # type: ignore[arg-type]
         )
 
     def close(self) -> None:
         """Save vectors not yet on disk (if no other process is writing), then close."""
         if self._index is None:
             return
-        if self._index.unsaved:
+        replaced = layout.identity(self.index_dir) != self._identity
+        if self._index.unsaved and not self._index.readonly and not replaced:
             lock = self._lock_file()
             try:
                 lock.acquire()
                 self._index.save_if_due()
-            except IndexLocked:
-                log.info("vectors not saved: another process is writing; the next open rebuilds them")
+            except (IndexLocked, ReadOnlyIndex, OSError) as exc:
+                log.info("vectors not saved (%s); the next open rebuilds them from the store", exc)
             finally:
                 lock.release()
         self._index.close()
@@ -380,21 +608,23 @@ class Workspace:
 class _WriteGuard:
     """Holds the in-process writer mutex and the cross-process lock file together."""
 
-    def __init__(self, mutex: threading.Lock, lock: WriteLock) -> None:
-        self.mutex = mutex
-        self.lock = lock
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+        self.lock = ws._lock_file()
 
     def __enter__(self) -> None:
-        self.mutex.acquire()
+        self.ws._write_mutex.acquire()
         try:
             self.lock.acquire()
         except BaseException:
-            self.mutex.release()
+            self.ws._write_mutex.release()
             raise
+        self.ws._writer = threading.get_ident()
 
     def __exit__(self, *exc: object) -> None:
+        self.ws._writer = None
         self.lock.release()
-        self.mutex.release()
+        self.ws._write_mutex.release()
 
 
 def _filters(languages: Iterable[str] | None, paths: Iterable[str] | None) -> Filters:

@@ -1,8 +1,11 @@
-"""An index directory: manifest + SQLite store + usearch vectors, kept consistent.
+"""An index data directory: SQLite store + usearch vectors (+ a readable manifest copy), kept
+consistent.
 
-The store is the source of truth. The vector file is a cache of it, tagged with the store
-generation it reflects; when they disagree (a killed run, a corrupt file) the vectors are rebuilt
-from the embeddings in the store, without calling the encoder."""
+The store is the source of truth. The vector file is a cache of it, tagged with the store (id
+and generation) it reflects and a digest of its bytes; when they disagree (a killed run, a
+damaged file) the vectors are rebuilt from the embeddings in the store, without calling the
+encoder. The store also records what built it (the manifest), so a lost or damaged
+``manifest.json`` never decides whether to re-embed."""
 
 from __future__ import annotations
 
@@ -15,15 +18,15 @@ from pathlib import Path
 import numpy as np
 
 from codekin.embeddings.base import Vectors
+from codekin.index.layout import DB_NAME, MANIFEST_NAME, VECTORS_NAME, mark_rebuild_owed, rebuild_owed
+from codekin.index.lock import ReadOnlyIndex
 from codekin.index.manifest import Manifest, read_manifest, write_manifest
-from codekin.index.store import CorruptIndex, PendingFile, Store
+from codekin.index.store import PendingFile, Store
 from codekin.index.vectors import VectorIndex
 
 log = logging.getLogger(__name__)
 
-DB_NAME = "index.sqlite"
-VECTORS_NAME = "vectors.usearch"
-MANIFEST_NAME = "manifest.json"
+__all__ = ["DB_NAME", "MANIFEST_NAME", "VECTORS_NAME", "CodeIndex", "prepare_dir"]
 
 
 def prepare_dir(index_dir: Path) -> None:
@@ -34,44 +37,82 @@ def prepare_dir(index_dir: Path) -> None:
 
 
 class CodeIndex:
-    def __init__(self, index_dir: Path, manifest: Manifest) -> None:
-        prepare_dir(index_dir)
-        self.dir = index_dir
+    """``readonly``: open without writing anything (a read-only or shared index); ``check``: run
+    SQLite's quick check on open. A damaged database raises CorruptIndex (the caller, who holds
+    the write lock or not, decides whether to quarantine it). ``mismatch`` says why the index
+    cannot serve ``manifest`` (another model, chunker or format), or is None."""
+
+    def __init__(
+        self, data_dir: Path, manifest: Manifest, *, readonly: bool = False, check: bool = False
+    ) -> None:
+        self.dir = data_dir
         self.manifest = manifest
-        self.rebuilt_reason: str | None = None
+        self.readonly = readonly
         self._lock = threading.RLock()
         self._vectors: VectorIndex | None = None
         self._saved_generation = -1  # generation of the vector file on disk, as far as we know
         self._saved_at = time.monotonic()
-        old = read_manifest(index_dir / MANIFEST_NAME)
-        if old is not None and (why := old.mismatch(manifest)):
-            self.rebuilt_reason = f"index rebuilt: {why}"
-            self._wipe()
-        try:
-            self.store = Store(index_dir / DB_NAME)
-        except CorruptIndex as exc:
-            self.rebuilt_reason = f"index rebuilt: the database was unreadable ({exc})"
-            self._wipe()
-            self.store = Store(index_dir / DB_NAME)
-        if self.rebuilt_reason:
-            log.warning("%s", self.rebuilt_reason)
-        write_manifest(index_dir / MANIFEST_NAME, manifest)
+        if readonly and not (data_dir / DB_NAME).exists():
+            raise ReadOnlyIndex(
+                f"there is no index in {data_dir}, and it cannot be created there (read-only)"
+            )
+        if not readonly:
+            prepare_dir(data_dir)
+        self.store = Store(data_dir / DB_NAME, readonly=readonly, check=check)
+        self.verified = check  # quick-checked since opened (a writer's next full run checks again)
+        if self.store.created and not readonly and (data_dir / (VECTORS_NAME + ".json")).exists():
+            # vectors saved for a database that is now gone or empty: it was lost, not new
+            mark_rebuild_owed(data_dir, "the database was missing or empty beside saved vectors")
+        owed = None if readonly else rebuild_owed(data_dir)
+        self.rebuilt_reason: str | None = f"index rebuilt: {owed}" if owed else None
+        self.recorded, self.mismatch = self._check_manifest()
+        if self.mismatch is None and not readonly:
+            self._record_manifest()
+
+    def _check_manifest(self) -> tuple[Manifest | None, str | None]:
+        """(what built this index, why it cannot serve ``self.manifest``). The store's own record
+        decides; ``manifest.json`` only speaks for an index made before the store kept one."""
+        recorded = Manifest.from_meta(self.store.meta())
+        on_file = read_manifest(self.dir / MANIFEST_NAME)
+        if recorded is not None:
+            if on_file != recorded:
+                state = "missing" if on_file is None else "unreadable or different"
+                log.warning(
+                    "%s is %s; the store records %s, so nothing is re-embedded for it",
+                    self.dir / MANIFEST_NAME,
+                    state,
+                    recorded.model,
+                )
+            return recorded, recorded.mismatch(self.manifest)
+        if self.store.counts()[1] == 0:
+            return None, None  # nothing indexed yet: anything can build it
+        if on_file is None or on_file.format < 0:
+            return (
+                None,
+                "the index does not record which model built it (manifest.json missing or unreadable)",
+            )
+        return on_file, on_file.mismatch(self.manifest)
+
+    def _record_manifest(self) -> None:
+        if Manifest.from_meta(self.store.meta()) != self.manifest:
+            self.store.set_metas(self.manifest.to_meta())
+        if read_manifest(self.dir / MANIFEST_NAME) != self.manifest:
+            write_manifest(self.dir / MANIFEST_NAME, self.manifest)
+        self.recorded = self.manifest
 
     @property
     def vectors_path(self) -> Path:
         return self.dir / VECTORS_NAME
 
-    def _wipe(self) -> None:
-        for name in (DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm", VECTORS_NAME, VECTORS_NAME + ".json"):
-            (self.dir / name).unlink(missing_ok=True)
-
     def clear(self) -> None:
-        """Drop everything indexed (keeps the directory and manifest)."""
+        """Drop everything indexed (keeps the directory)."""
         with self._lock:
             self.store.close()
-            self._wipe()
+            for name in (DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm", VECTORS_NAME, VECTORS_NAME + ".json"):
+                (self.dir / name).unlink(missing_ok=True)
             self.store = Store(self.dir / DB_NAME)
             self._vectors = None
+            self._record_manifest()
 
     def close(self) -> None:
         self.store.close()
@@ -82,16 +123,17 @@ class CodeIndex:
             generation = self.store.generation()
             if self._vectors is not None and self._vectors.generation == generation:
                 return self._vectors
+            store_id = self.store.store_id
             loaded = VectorIndex.load(self.vectors_path, self.manifest.dim)
-            if loaded is not None and loaded.generation == generation:
+            if loaded is not None and (loaded.generation, loaded.store_id) == (generation, store_id):
                 self._vectors = loaded
                 self._saved_generation = generation
             else:
-                self._vectors = self._rebuild_vectors(generation)
+                self._vectors = self._rebuild_vectors(generation, store_id)
             return self._vectors
 
-    def _rebuild_vectors(self, generation: int) -> VectorIndex:
-        vectors = VectorIndex(self.manifest.dim, generation=generation)
+    def _rebuild_vectors(self, generation: int, store_id: str) -> VectorIndex:
+        vectors = VectorIndex(self.manifest.dim, generation=generation, store_id=store_id)
         for ids, rows in self.store.iter_vectors():
             vectors.add(ids, rows)
         if len(vectors):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import time
@@ -13,13 +14,25 @@ class IndexLocked(RuntimeError):
     """Another process is writing this index."""
 
 
+class ReadOnlyIndex(RuntimeError):
+    """The index cannot be written here (a read-only directory or mount); it can be searched."""
+
+
 class WriteLock:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._fd: int | None = None
 
     def acquire(self, timeout: float = 0.0) -> None:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+                raise ReadOnlyIndex(
+                    f"the index in {self.path.parent} is read-only ({exc.strerror}); it can be searched "
+                    "as it is (search --no-update) but not updated"
+                ) from None
+            raise
         deadline = time.monotonic() + timeout
         while True:
             try:

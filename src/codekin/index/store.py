@@ -9,7 +9,9 @@ import logging
 import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,7 +74,41 @@ class PendingFile:
 
 
 class CorruptIndex(Exception):
-    """The SQLite database cannot be read."""
+    """The SQLite database cannot be read. ``reported``: the message already says what was done
+    about it (moved aside, who rebuilds it), for the user as it is."""
+
+    def __init__(self, message: str, *, reported: bool = False) -> None:
+        super().__init__(message)
+        self.reported = reported
+
+
+# SQLite primary result codes that mean the file itself is damaged.
+_CORRUPTION_CODES = (11, 26)  # SQLITE_CORRUPT, SQLITE_NOTADB
+
+
+def is_corruption(exc: sqlite3.Error) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF in _CORRUPTION_CODES
+    text = str(exc)
+    return "malformed" in text or "not a database" in text
+
+
+def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
+    """A connection to an existing (readonly) or possibly new database."""
+    if not readonly:
+        return sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
+    uri = path.resolve().as_uri()
+    db = sqlite3.connect(
+        f"{uri}?mode=ro", uri=True, check_same_thread=False, isolation_level=None, timeout=30
+    )
+    try:  # mode=ro still sees a concurrent writer's commits
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return db
+    except sqlite3.OperationalError as exc:  # a WAL file with no -shm in a read-only directory
+        log.info("%s: read-only open failed (%s); opening it as immutable", path, exc)
+        db.close()
+    return sqlite3.connect(f"{uri}?immutable=1", uri=True, check_same_thread=False, isolation_level=None)
 
 
 def _chunk_from_row(row: tuple[Any, ...]) -> tuple[int, Chunk]:
@@ -81,18 +117,54 @@ def _chunk_from_row(row: tuple[Any, ...]) -> tuple[int, Chunk]:
 
 
 class Store:
-    def __init__(self, path: Path) -> None:
+    """``readonly``: open without writing anything (``mode=ro``, or ``immutable`` where SQLite
+    cannot even create its shared-memory file); ``check``: run ``PRAGMA quick_check`` first.
+    Any query that finds the file corrupt raises :class:`CorruptIndex`."""
+
+    def __init__(self, path: Path, *, readonly: bool = False, check: bool = False) -> None:
         self.path = path
+        self.readonly = readonly
         self._lock = threading.RLock()
         try:
-            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(SCHEMA)
+            self._db = _connect(path, readonly)
+            # a brand-new (or emptied) database file: no tables at all before the schema
+            self.created = self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
+            if not readonly:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+                self._db.executescript(SCHEMA)
+            if check and (problem := self.quick_check()):
+                raise CorruptIndex(f"{path}: {problem}")
             self._db.execute("SELECT count(*) FROM chunks").fetchone()
+            if not readonly and not self.get_meta("store_id"):
+                self.set_meta("store_id", uuid.uuid4().hex)
+            self._doc_tables = self._ensure_file_docs()
         except sqlite3.DatabaseError as exc:
+            self._close_quietly()
             raise CorruptIndex(f"{path}: {exc}") from exc
-        self._doc_tables = self._ensure_file_docs()
+        except CorruptIndex:
+            self._close_quietly()
+            raise
+
+    def _close_quietly(self) -> None:
+        with suppress(AttributeError, sqlite3.Error):
+            self._db.close()
+
+    @contextmanager
+    def _using(self) -> Iterator[None]:
+        """Hold the connection; a corrupt file surfaces as CorruptIndex, not a raw DatabaseError."""
+        with self._lock:
+            try:
+                yield
+            except sqlite3.DatabaseError as exc:
+                if is_corruption(exc):
+                    raise CorruptIndex(f"{self.path}: {exc}") from exc
+                raise
+
+    @property
+    def store_id(self) -> str:
+        """Random per database file: vectors saved for another database never match it."""
+        return self.get_meta("store_id")
 
     def _ensure_file_docs(self) -> bool:
         """The file-level lexical tables. An index made before them gains them from its stored
@@ -101,6 +173,8 @@ class Store:
         database), files rank without them and the next open tries again. Returns whether both
         tables exist (then every write keeps them current)."""
         db = self._db
+        if self.readonly:
+            return self._has_doc_tables()
         try:
             db.execute(f"PRAGMA busy_timeout = {BACKFILL_WAIT_MS}")
             db.executescript(FILE_DOCS_SCHEMA)
@@ -112,7 +186,12 @@ class Store:
             )
         finally:
             db.execute("PRAGMA busy_timeout = 30000")
-        found = db.execute("SELECT count(*) FROM sqlite_master WHERE name IN ('file_docs', 'files_fts')")
+        return self._has_doc_tables()
+
+    def _has_doc_tables(self) -> bool:
+        found = self._db.execute(
+            "SELECT count(*) FROM sqlite_master WHERE name IN ('file_docs', 'files_fts')"
+        )
         return int(found.fetchone()[0]) == 2
 
     def _rebuild_file_docs(self) -> None:
@@ -136,18 +215,35 @@ class Store:
             raise
 
     def close(self) -> None:
-        with self._lock:
+        with self._using():
             self._db.close()
 
     # --- meta -------------------------------------------------------------------------------
     def get_meta(self, key: str, default: str = "") -> str:
-        with self._lock:
+        with self._using():
             row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         return str(row[0]) if row else default
 
     def set_meta(self, key: str, value: str) -> None:
-        with self._lock:
+        with self._using():
             self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def meta(self) -> dict[str, str]:
+        with self._using():
+            return {str(k): str(v) for k, v in self._db.execute("SELECT key, value FROM meta")}
+
+    def set_metas(self, values: dict[str, str]) -> None:
+        with self._using():
+            self._db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", values.items())
+
+    def quick_check(self) -> str | None:
+        """What ``PRAGMA quick_check`` finds wrong (O(database size)), or None."""
+        try:
+            with self._using():
+                problems = [str(r[0]) for r in self._db.execute("PRAGMA quick_check(3)")]
+        except CorruptIndex as exc:
+            return str(exc.__cause__ or exc)
+        return None if problems == ["ok"] else "; ".join(problems)
 
     def generation(self) -> int:
         """Increments on every committed change; the vector file records which one it matches."""
@@ -155,12 +251,12 @@ class Store:
 
     # --- reads ------------------------------------------------------------------------------
     def file_rows(self) -> dict[str, FileRow]:
-        with self._lock:
+        with self._using():
             rows = self._db.execute("SELECT path, size, mtime_ns, hash, language, chunks FROM files")
             return {r[0]: FileRow(*r) for r in rows}
 
     def file_row(self, path: str) -> FileRow | None:
-        with self._lock:
+        with self._using():
             r = self._db.execute(
                 "SELECT path, size, mtime_ns, hash, language, chunks FROM files WHERE path=?", (path,)
             ).fetchone()
@@ -169,7 +265,7 @@ class Store:
     def known_embed_keys(self, keys: Iterable[str]) -> set[str]:
         keys = list(dict.fromkeys(keys))
         found: set[str] = set()
-        with self._lock:
+        with self._using():
             for start in range(0, len(keys), 500):
                 part = keys[start : start + 500]
                 marks = ",".join("?" * len(part))
@@ -183,7 +279,7 @@ class Store:
 
     def chunks_by_ids(self, ids: Sequence[int]) -> dict[int, Chunk]:
         out: dict[int, Chunk] = {}
-        with self._lock:
+        with self._using():
             for start in range(0, len(ids), 500):
                 part = list(ids[start : start + 500])
                 marks = ",".join("?" * len(part))
@@ -212,7 +308,7 @@ class Store:
         return out
 
     def chunks_of_file(self, path: str) -> list[tuple[int, Chunk]]:
-        with self._lock:
+        with self._using():
             rows = self._db.execute(
                 f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE path=? ORDER BY start_byte", (path,)
             ).fetchall()
@@ -222,7 +318,7 @@ class Store:
         """Stored embeddings of the given chunk ids (ids without one are dropped)."""
         found: list[int] = []
         rows: list[bytes] = []
-        with self._lock:
+        with self._using():
             for start in range(0, len(ids), 500):
                 part = list(ids[start : start + 500])
                 marks = ",".join("?" * len(part))
@@ -239,7 +335,7 @@ class Store:
         """All (chunk id, vector) pairs, in batches: rebuilds the vector index without re-embedding."""
         last = -1
         while True:
-            with self._lock:
+            with self._using():
                 rows = self._db.execute(
                     "SELECT c.id, v.vector FROM chunks c JOIN vectors v ON v.embed_key = c.embed_key "
                     "WHERE c.id > ? ORDER BY c.id LIMIT ?",
@@ -254,7 +350,7 @@ class Store:
         sql, args = "SELECT id FROM chunks", list(languages or [])
         if languages:
             sql += f" WHERE language IN ({','.join('?' * len(languages))})"
-        with self._lock:
+        with self._using():
             return [int(r[0]) for r in self._db.execute(sql, args)]
 
     def chunk_paths(
@@ -274,13 +370,13 @@ class Store:
             ]
 
     def counts(self) -> tuple[int, int]:
-        with self._lock:
+        with self._using():
             files = self._db.execute("SELECT count(*) FROM files").fetchone()[0]
             chunks = self._db.execute("SELECT count(*) FROM chunks").fetchone()[0]
         return int(files), int(chunks)
 
     def languages(self) -> dict[str, int]:
-        with self._lock:
+        with self._using():
             rows = self._db.execute("SELECT language, count(*) FROM files GROUP BY language ORDER BY 2 DESC")
             return {str(r[0]): int(r[1]) for r in rows}
 
@@ -340,7 +436,7 @@ class Store:
             args += list(languages)
         sql += "ORDER BY rank LIMIT ?"
         args.append(limit)
-        with self._lock:
+        with self._using():
             return self._db.execute(sql, args).fetchall()
 
     # --- writes -----------------------------------------------------------------------------
@@ -352,7 +448,7 @@ class Store:
         Returns (removed chunk ids, [(added chunk id, embed_key)])."""
         removed: list[int] = []
         added: list[tuple[int, str]] = []
-        with self._lock:
+        with self._using():
             db = self._db
             db.execute("BEGIN IMMEDIATE")
             try:
@@ -413,12 +509,12 @@ class Store:
 
     def touch_file(self, path: str, size: int, mtime_ns: int) -> None:
         """Content unchanged but stat changed: remember the new stat only."""
-        with self._lock:
+        with self._using():
             self._db.execute("UPDATE files SET size=?, mtime_ns=? WHERE path=?", (size, mtime_ns, path))
 
     def remove_files(self, paths: Sequence[str]) -> list[int]:
         removed: list[int] = []
-        with self._lock:
+        with self._using():
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 for path in paths:
@@ -434,7 +530,7 @@ class Store:
         return removed
 
     def drop_unused_vectors(self) -> int:
-        with self._lock:
+        with self._using():
             cur = self._db.execute(
                 "DELETE FROM vectors WHERE embed_key NOT IN (SELECT embed_key FROM chunks)"
             )

@@ -30,7 +30,8 @@ class FolderIndex:
     """One workspace folder: its Workspace and where its index stands.
 
     state: "indexing" while a full run is queued or running, "ready" after it, "error" when the
-    index cannot be opened or built. ``complete`` is true once a full run finished uncancelled."""
+    index cannot be opened or built. ``complete`` is true once a full run finished uncancelled;
+    a full reindex builds beside the live index, so answers stay complete while it runs."""
 
     def __init__(self, uri: str, root: Path, settings: Settings) -> None:
         self.uri = uri
@@ -46,7 +47,7 @@ class FolderIndex:
 
     @property
     def partial(self) -> bool:
-        return self.state != "ready" or not self.complete
+        return self.state == "error" or not self.complete
 
     def add_error(self, message: str) -> None:
         self.errors = [*self.errors, message][-MAX_ERRORS:]
@@ -55,7 +56,7 @@ class FolderIndex:
         if self.workspace is None:
             return
         try:
-            status = self.workspace.status()
+            status = self.workspace.status()  # no quick check: this runs after every update
         except Exception as exc:  # a status read must never take the server down
             log.warning("cannot read the status of %s: %s", self.root, exc)
             return
@@ -204,6 +205,7 @@ class ServerState:
         encoder = self.encoder_for(folder.settings)
         if ws is not None:
             folder.workspace = None
+            folder.complete = False  # another model or chunker: the old answers do not apply
             ws.close()
         folder.workspace = Workspace(folder.root, folder.settings, encoder=encoder)
         return folder.workspace
