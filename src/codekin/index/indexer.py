@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 BATCH_CHUNKS = 128  # chunks embedded and committed together
 SAVE_EVERY_S = 30.0  # vector file checkpoint interval during long runs
 MAX_SKIPS_KEPT = 200
+# What encoder_input produces; a change re-chunks every file once, re-embedding only the chunks
+# whose input changed. 2: container headers carry their members' signatures.
+ENCODER_INPUT_VERSION = "2"
 
 
 def encoder_input(chunk: Chunk) -> str:
@@ -93,10 +96,16 @@ class Indexer:
         run = _Run(self, progress, cancel, full=True)
         run.report("scanning")
         entries = list(self.filter.walk(on_skip=run.skip))
-        known = self.index.store.file_rows()
+        store = self.index.store
+        known = store.file_rows()
         present = {e.rel for e in entries}
         run.remove([p for p in known if p not in present])
-        run.process(entries, known)
+        stale_inputs = store.get_meta("encoder_input", "1") != ENCODER_INPUT_VERSION
+        if stale_inputs and known:
+            log.info("re-chunking every file once: the encoder input format changed")
+        run.process(entries, {} if stale_inputs else known)
+        if stale_inputs and not run.stats.cancelled:
+            store.set_meta("encoder_input", ENCODER_INPUT_VERSION)
         return run.finish()
 
     def update_paths(
