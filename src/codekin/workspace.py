@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from codekin.context import Context, build_context
 from codekin.embeddings import Encoder, load_encoder
 from codekin.files import FileFilter, rel_path
 from codekin.hit import FileHit, Hit
@@ -16,15 +17,13 @@ from codekin.index.code_index import DB_NAME, MANIFEST_NAME, CodeIndex, prepare_
 from codekin.index.indexer import Indexer, IndexStats, ProgressCallback
 from codekin.index.lock import IndexLocked, WriteLock
 from codekin.index.manifest import FORMAT_VERSION, Manifest, read_manifest
-from codekin.index.search import Filters, Searcher
+from codekin.index.search import Filters, Searcher, to_hit
 from codekin.index.store import Store
 from codekin.parsers import CHUNKER_VERSION
 from codekin.parsers.model import Chunk, content_hash
 from codekin.settings import Settings, load_file_settings
 
 log = logging.getLogger(__name__)
-
-CHARS_PER_TOKEN = 4  # rough budget conversion for context retrieval
 
 
 @dataclass(frozen=True)
@@ -39,6 +38,16 @@ class IndexStatus:
     last_updated: float | None = None
     size_bytes: int = 0
     languages: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How far the index is behind the files on disk."""
+
+    stale: tuple[str, ...]  # new, changed or deleted files not yet indexed (first ``limit``)
+    stale_count: int
+    chunks: int
+    embedded: int  # chunks with a vector
 
 
 class Workspace:
@@ -226,6 +235,15 @@ class Workspace:
             return None
         return min(covering, key=lambda item: item[1].end_byte - item[1].start_byte)
 
+    def hit_at(self, path: str | Path, line: int) -> Hit | None:
+        """The innermost indexed chunk covering ``line`` (1-based) of ``path``, as a Hit."""
+        found = self.chunk_at(path, line)
+        return to_hit(found[0], found[1], 1.0) if found is not None else None
+
+    def hits_named(self, symbols: Iterable[str]) -> list[Hit]:
+        """Indexed definitions whose own name is one of ``symbols``."""
+        return [to_hit(cid, c, 0.0) for cid, c in self.code_index.store.chunks_named(list(symbols))]
+
     def context(
         self,
         *,
@@ -233,24 +251,32 @@ class Workspace:
         path: str | Path | None = None,
         line: int | None = None,
         token_budget: int = 2000,
-        k: int = 20,
-    ) -> list[Hit]:
-        """Ranked, de-duplicated chunks that fit ``token_budget``, for an assistant's prompt."""
-        candidates: list[Hit] = []
-        if path is not None and line is not None:
-            found = self.chunk_at(path, line)
-            if found is not None:
-                candidates += self.similar_to(path, line, k)
-        if query:
-            candidates += self.search(query, k)
-        chosen: list[Hit] = []
-        budget = token_budget * CHARS_PER_TOKEN
-        for hit in sorted(candidates, key=lambda h: -h.score):
-            if any(_overlaps(hit, c) for c in chosen) or len(hit.text) > budget:
-                continue
-            chosen.append(hit)
-            budget -= len(hit.text)
-        return chosen
+        k: int = 10,
+    ) -> Context:
+        """Context for an assistant's prompt: the question's best chunks and/or, around
+        ``path``:``line``, the enclosing definition, what it calls and code like it; de-duplicated
+        and packed into ``token_budget`` tokens (see ``codekin.context``)."""
+        return build_context([self], query=query, path=path, line=line, token_budget=token_budget, k=k)
+
+    def freshness(self, limit: int = 20) -> Freshness:
+        """Files changed on disk since they were indexed, and the share of chunks embedded."""
+        store = self.code_index.store
+        known = store.file_rows()
+        since_ns = int(float(store.get_meta("last_updated") or 0) * 1e9)
+        stale: list[str] = []
+        seen: set[str] = set()
+        for entry in self.file_filter.walk(on_skip=lambda rel, why: None):
+            seen.add(entry.rel)
+            row = known.get(entry.rel)
+            if row is None:  # new since the last run (older unknown files were skipped as unreadable)
+                if entry.mtime_ns > since_ns:
+                    stale.append(entry.rel)
+            elif (row.size, row.mtime_ns) != (entry.size, entry.mtime_ns):
+                stale.append(entry.rel)
+        stale += sorted(p for p in known if p not in seen)
+        _, chunks = store.counts()
+        embedded = min(chunks, len(self.code_index.vectors()))
+        return Freshness(tuple(stale[:limit]), len(stale), chunks, embedded)
 
     def status(self) -> IndexStatus:
         """Index facts, read without loading the encoder."""
@@ -324,6 +350,3 @@ class _WriteGuard:
 def _filters(languages: Iterable[str] | None, paths: Iterable[str] | None) -> Filters:
     return Filters(tuple(languages or ()), tuple(paths or ()))
 
-
-def _overlaps(a: Hit, b: Hit) -> bool:
-    return a.path == b.path and a.start_line <= b.end_line and b.start_line <= a.end_line
