@@ -309,7 +309,8 @@ def cmd_agents(args: argparse.Namespace) -> int:
         return 0
     if args.print_config:
         where, text = client_config(args.print_config)
-        print(f"# {where}\n{text}", end="")
+        print(f"codekin: put this in {where}", file=sys.stderr)
+        print(text, end="")
         return 0
     from codekin.agents.mcp_server import run_stdio
 

@@ -233,9 +233,9 @@ def test_bad_arguments_get_tool_errors_and_the_server_carries_on(app: CodekinMCP
 
 def test_print_config_and_agents_md(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["mcp", "--print-config", "claude"]) == 0
-    out = capsys.readouterr().out
-    assert out.startswith("# .mcp.json")
-    config = json.loads(out.split("\n", 1)[1])
+    printed = capsys.readouterr()
+    assert printed.err.startswith("codekin: put this in .mcp.json")
+    config = json.loads(printed.out)
     assert config["mcpServers"]["codekin"]["args"][-1] == "mcp"
     where, vscode = client_config("vscode", ["/bin/codekin", "mcp"])
     assert where == ".vscode/mcp.json"
