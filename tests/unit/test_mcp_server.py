@@ -19,6 +19,7 @@ from codekin.agents.install import AGENTS_BLOCK, client_config
 from codekin.agents.mcp_server import CodekinMCP, build_server
 from codekin.cli import main
 from codekin.embeddings.fake import FakeEncoder
+from codekin.index.lock import WriteLock
 from codekin.settings import Settings
 from codekin.workspace import Workspace
 
@@ -256,3 +257,18 @@ def test_print_config_and_agents_md(tmp_path: Path, capsys: pytest.CaptureFixtur
     body = target.read_text()
     assert body.startswith("# Project rules\n\nBe nice.\n") and body.count("codekin:start") == 1
     assert AGENTS_BLOCK in body and "`search`" in body and "`context`" in body
+
+
+def test_an_index_another_process_is_writing_is_still_searched(repo: Path) -> None:
+    with Workspace(repo, Settings(), encoder=FakeEncoder()) as ws:
+        ws.index()
+    lock = WriteLock(repo / ".codekin" / "write.lock")
+    lock.acquire()  # as an editor's language server busy indexing would
+    app = build_server(encoder=FakeEncoder(), watch=False, cwd=repo)
+    try:
+        answer = ok(call(app, "search", {"query": "fibonacci", "k": 1}))
+    finally:
+        lock.release()
+        app.roots.close()
+    assert "rust/lib.rs:16-25  fibonacci" in answer
+    assert "# note:" in answer and "another codekin process" in answer
