@@ -4,9 +4,12 @@ One engine behind every front end (``Workspace.context``, the CLI, the language 
 server). Candidates come in this order, each with the reason it was chosen:
 
 1. the definition enclosing the location;
-2. the question's best chunks, in the search ranking's order;
-3. the definitions the enclosing one calls or names that the index holds (tree-sitter
-   identifiers looked up by symbol, nearest first: same file, then elsewhere);
+2. the question's best chunks, in the search ranking's order, each followed by up to two
+   definitions from its own file that it calls or names;
+3. the definitions the enclosing one calls or names that the index holds: tree-sitter
+   identifiers looked up by symbol, ``self.f`` in the same type, a bare name among top-level
+   definitions and types, the nearest definition of each name (same file, then fewest directory
+   steps away); members of other objects (``os.open``) are not resolvable by name and skipped;
 4. the code most similar to the enclosing definition.
 
 Then they are de-duplicated (overlapping spans, near-duplicate text, bare one-line class headers
@@ -44,6 +47,20 @@ _IDENT = re.compile(r"\w+")
 HEADER_KINDS = frozenset({"class", "interface", "struct", "enum", "trait", "impl"})
 NEAR_DUPLICATE = 0.9  # token-set Jaccard above which a piece repeats one already chosen
 MAX_CALLEES = 8
+CALLEES_PER_HIT = 2  # same-file callees placed right after each of the question's chunks
+MEMBER_PARENTS = frozenset(
+    {
+        "attribute",
+        "member_expression",
+        "field_expression",
+        "selector_expression",
+        "method_invocation",
+        "field_access",
+        "member_access_expression",
+        "navigation_expression",
+    }
+)
+SELF_NAMES = frozenset({"self", "this", "cls", "Self", "@"})
 SIMILAR_K = 3
 FOOTER_TOKENS = 40  # kept free for the rendered footer, so the whole answer fits the budget
 
@@ -64,7 +81,7 @@ def count_tokens(text: str) -> int:
 class Candidate:
     hit: Hit
     tier: int
-    rank: int  # order within its tier
+    rank: float  # order within its tier
     reason: str
     root: Path
 
@@ -192,9 +209,13 @@ def gather(
     if query and query.strip():
         for rank, hit in enumerate(ws.search(query, k)):
             found.append(Candidate(hit, QUERY, rank, f"search rank {rank + 1}", ws.root))
+            helpers = callees(ws, hit, limit=CALLEES_PER_HIT, same_file=True)
+            for n, callee in enumerate(helpers, 1):  # right after their caller
+                reason = f"named by {hit.symbol or hit.kind}"
+                found.append(Candidate(callee, QUERY, rank + n / (len(helpers) + 1), reason, ws.root))
     if anchor is not None:
         name = anchor.symbol or anchor.kind
-        for rank, hit in enumerate(_callees(ws, anchor)):
+        for rank, hit in enumerate(callees(ws, anchor)):
             found.append(Candidate(hit, CALLEE, rank, f"named by {name}", ws.root))
         try:
             similar = ws.similar_to(anchor.path, anchor.start_line, SIMILAR_K)
@@ -205,47 +226,82 @@ def gather(
     return found
 
 
-def identifiers(text: str, language: str) -> list[str]:
-    """Identifiers in ``text`` in order of first appearance (tree-sitter leaves whose node type
-    names an identifier; a plain word scan for languages without a grammar)."""
+@dataclass(frozen=True)
+class Reference:
+    name: str
+    member: bool  # reached through self/this/cls: a method or field of the same type
+
+
+def references(text: str, language: str) -> list[Reference]:
+    """Names a definition uses, in order of first appearance: tree-sitter identifier leaves, less
+    members of other objects (``os.open``, ``x.path``: not resolvable by name); a plain word scan
+    for languages without a grammar."""
     if language not in LANGUAGE_SPECS:
-        return list(dict.fromkeys(_IDENT.findall(text)))
+        return [Reference(n, False) for n in dict.fromkeys(_IDENT.findall(text))]
     tree = new_parser(language).parse(text.encode("utf-8", "surrogatepass"))
-    names: dict[str, None] = {}
+    found: dict[str, Reference] = {}
     stack = [tree.root_node]
     while stack:
         node = stack.pop()
-        if node.child_count == 0:
-            if "identifier" in node.type and node.text:
-                names.setdefault(node.text.decode("utf-8", "replace"), None)
+        if node.child_count:
+            stack.extend(reversed(node.children))
             continue
-        stack.extend(reversed(node.children))
-    return list(names)
+        if "identifier" not in node.type or not node.text:
+            continue
+        name = node.text.decode("utf-8", "replace")
+        parent = node.parent
+        member = False
+        if parent is not None and parent.type in MEMBER_PARENTS and parent.named_children[0] != node:
+            owner = parent.named_children[0].text or b""
+            if owner.decode("utf-8", "replace") not in SELF_NAMES:
+                continue
+            member = True
+        found.setdefault(name, Reference(name, member))
+    return list(found.values())
 
 
-def _callees(ws: Workspace, anchor: Hit) -> list[Hit]:
-    own = anchor.symbol.rsplit(".", 1)[-1]
-    names = [n for n in identifiers(anchor.text, anchor.language) if n != own and len(n) > 1]
-    if not names:
+def callees(ws: Workspace, anchor: Hit, *, limit: int = MAX_CALLEES, same_file: bool = False) -> list[Hit]:
+    """Indexed definitions that ``anchor`` calls or names, the nearest definition of each name:
+    ``self.f`` resolves to the anchor's own type, a bare name to a top-level definition or type."""
+    own_name = anchor.symbol.rsplit(".", 1)[-1]
+    container = anchor.symbol.rsplit(".", 1)[0] if "." in anchor.symbol else ""
+    refs = [r for r in references(anchor.text, anchor.language) if r.name != own_name and len(r.name) > 1]
+    if not refs:
         return []
-    hits = ws.hits_named(names)
-    order = {n: i for i, n in enumerate(names)}
-
-    def nearness(h: Hit) -> tuple[int, int, str, int]:
-        same_file = 0 if h.path == anchor.path else 1
-        return (order[h.symbol.rsplit(".", 1)[-1]], same_file, h.path, h.start_line)
-
+    by_name: dict[str, list[Hit]] = {}
+    for hit in ws.hits_named([r.name for r in refs]):
+        if hit.chunk_id != anchor.chunk_id and not _thin_header(hit):
+            by_name.setdefault(hit.symbol.rsplit(".", 1)[-1], []).append(hit)
     chosen: list[Hit] = []
-    seen_names: set[str] = set()
-    for hit in sorted(hits, key=nearness):
-        name = hit.symbol.rsplit(".", 1)[-1]
-        if hit.chunk_id == anchor.chunk_id or name in seen_names:
-            continue  # the nearest definition of each name only
-        seen_names.add(name)
-        chosen.append(hit)
-        if len(chosen) >= MAX_CALLEES:
+    for ref in refs:
+        fits = [
+            h
+            for h in by_name.get(ref.name, [])
+            if (h.symbol == f"{container}.{ref.name}" if ref.member else _top_level_or_type(h))
+            and (not same_file or h.path == anchor.path)
+        ]
+        if fits:
+            chosen.append(min(fits, key=lambda h: (_distance(anchor.path, h.path), h.path, h.start_line)))
+        if len(chosen) >= limit:
             break
     return chosen
+
+
+def _top_level_or_type(hit: Hit) -> bool:
+    return "." not in hit.symbol or hit.kind in HEADER_KINDS
+
+
+def _distance(a: str, b: str) -> int:
+    """Directory steps between two files (0: the same file)."""
+    if a == b:
+        return 0
+    pa, pb = a.split("/")[:-1], b.split("/")[:-1]
+    common = 0
+    for x, y in zip(pa, pb, strict=False):
+        if x != y:
+            break
+        common += 1
+    return 1 + (len(pa) - common) + (len(pb) - common)
 
 
 # --- packing --------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import ast
 import textwrap
 from pathlib import Path
 
-from codekin.context import count_tokens, identifiers
+from codekin.context import Reference, callees, count_tokens, references
 from codekin.embeddings.fake import FakeEncoder
 from codekin.settings import Settings
 from codekin.workspace import Workspace
@@ -17,6 +17,10 @@ import os
 
 
 class WriteLock:
+    def __enter__(self):
+        self.acquire()
+        return self
+
     def release(self):
         """Give the write lock back."""
         fcntl.flock(self.fd, fcntl.LOCK_UN)
@@ -70,10 +74,38 @@ def test_count_tokens_is_the_documented_rule() -> None:
     assert count_tokens("a\n    b") == 3  # a, line break with indentation, b
 
 
-def test_identifiers_come_from_tree_sitter_in_order() -> None:
-    names = identifiers("def f(a):\n    return g(a.b) + h\n", "python")
-    assert names == ["f", "a", "g", "b", "h"]
-    assert identifiers("foo bar foo", "no-such-language") == ["foo", "bar"]
+def test_references_skip_members_of_other_objects() -> None:
+    refs = references("def f(a):\n    os.open(a)\n    return g(self.b) + h\n", "python")
+    assert refs == [
+        Reference("f", False),
+        Reference("a", False),
+        Reference("os", False),
+        Reference("g", False),
+        Reference("self", False),
+        Reference("b", True),
+        Reference("h", False),
+    ]
+    assert references("foo bar foo", "no-such-language") == [Reference("foo", False), Reference("bar", False)]
+
+
+def test_callees_resolve_self_members_and_top_level_names(tmp_path: Path) -> None:
+    with _workspace(tmp_path) as ws:
+        enter = ws.hit_at("pkg/lock.py", 7)
+        acquire = ws.hit_at("pkg/lock.py", 20)
+        assert enter is not None and acquire is not None
+        assert [h.symbol for h in callees(ws, enter)] == ["WriteLock.acquire"]
+        # os.close / fcntl.flock are other objects' members: no "close" or "flock" definitions match
+        assert [h.symbol for h in callees(ws, acquire)] == ["open_lock_file", "wait_a_little"]
+
+
+def test_a_question_chunk_is_followed_by_what_it_calls_in_its_file(tmp_path: Path) -> None:
+    with _workspace(tmp_path) as ws:
+        built = ws.context(query="enter the lock context manager", token_budget=5000)
+    symbols = [p.symbol for p in built.pieces]
+    i = symbols.index("WriteLock.__enter__")
+    assert "WriteLock.acquire" in symbols[: i + 2]  # ranked above it, or right after it
+    if symbols[i + 1] == "WriteLock.acquire":
+        assert built.pieces[i + 1].reason == "named by WriteLock.__enter__"
 
 
 def test_methods_keep_their_original_indentation(tmp_path: Path) -> None:
@@ -103,15 +135,19 @@ def test_pieces_follow_the_ranking_without_duplicates_or_bare_headers(tmp_path: 
     symbols = [p.symbol for p in built.pieces]
     assert symbols.count("take_lock_copy") == 1  # the identical copy is dropped
     assert "WriteLock" not in symbols  # `class WriteLock:` alone says nothing the labels don't
-    spans = [(p.path, p.start_line) for p in built.pieces]
-    positions = [ranked.index(span) for span in spans]
+    by_rank = [p for p in built.pieces if p.reason.startswith("search rank")]
+    positions = [ranked.index((p.path, p.start_line)) for p in by_rank]
     assert positions == sorted(positions)  # the search ranking's order
-    assert [p.reason for p in built.pieces] == [f"search rank {i + 1}" for i in positions]
+    assert [p.reason for p in by_rank] == [f"search rank {i + 1}" for i in positions]
+    for i, piece in enumerate(built.pieces):  # the rest follow the chunk that calls them
+        if piece.reason.startswith("named by"):
+            callers = [p.symbol for p in built.pieces[:i] if p.reason.startswith("search rank")]
+            assert piece.reason.removeprefix("named by ") == callers[-1]
 
 
 def test_location_gives_enclosing_definition_then_what_it_calls(tmp_path: Path) -> None:
     with _workspace(tmp_path) as ws:
-        built = ws.context(path="pkg/lock.py", line=14, token_budget=3000)
+        built = ws.context(path="pkg/lock.py", line=18, token_budget=3000)
     first = built.pieces[0]
     assert (first.symbol, first.reason) == ("WriteLock.acquire", "enclosing definition")
     callees = {p.symbol: p.reason for p in built.pieces if p.reason.startswith("named by")}
@@ -121,16 +157,16 @@ def test_location_gives_enclosing_definition_then_what_it_calls(tmp_path: Path) 
     }
     assert any(p.reason == "similar to WriteLock.acquire" for p in built.pieces)
     rendered = built.render()
-    assert "# pkg/lock.py:11-20  WriteLock.acquire  (enclosing definition)" in rendered
+    assert "# pkg/lock.py:15-24  WriteLock.acquire  (enclosing definition)" in rendered
     assert f"# {built.tokens} tokens of a 3000-token budget" in rendered
 
 
 def test_an_enclosing_definition_larger_than_the_budget_is_cut_not_dropped(tmp_path: Path) -> None:
     with _workspace(tmp_path) as ws:
-        built = ws.context(path="pkg/lock.py", line=14, token_budget=100)
+        built = ws.context(path="pkg/lock.py", line=18, token_budget=100)
     assert len(built.pieces) == 1 and built.pieces[0].cut and built.tokens <= 100
     piece = built.pieces[0]
-    assert piece.text.startswith("    def acquire(") and piece.end_line < 20
+    assert piece.text.startswith("    def acquire(") and piece.end_line < 24
     assert "cut to fit" in piece.label
 
 
