@@ -4,8 +4,9 @@ One engine behind every front end (``Workspace.context``, the CLI, the language 
 server). Candidates come in this order, each with the reason it was chosen:
 
 1. the definition enclosing the location;
-2. the question's best chunks, in the search ranking's order, each followed by up to two
-   definitions from its own file that it calls or names;
+2. the question's best chunks, in the search ranking's order; each is followed by up to two
+   definitions from its own file that it calls or names (those of the first three chunks come
+   after the third);
 3. the definitions the enclosing one calls or names that the index holds: tree-sitter
    identifiers looked up by symbol, ``self.f`` in the same type, a bare name among top-level
    definitions and types, the nearest definition of each name (same file, then fewest directory
@@ -47,7 +48,8 @@ _IDENT = re.compile(r"\w+")
 HEADER_KINDS = frozenset({"class", "interface", "struct", "enum", "trait", "impl"})
 NEAR_DUPLICATE = 0.9  # token-set Jaccard above which a piece repeats one already chosen
 MAX_CALLEES = 8
-CALLEES_PER_HIT = 2  # same-file callees placed right after each of the question's chunks
+CALLEES_PER_HIT = 2  # same-file callees placed after each of the question's chunks
+LEADING_HITS = 3  # callees of the first chunks wait until these three are in
 MEMBER_PARENTS = frozenset(
     {
         "attribute",
@@ -210,9 +212,10 @@ def gather(
         for rank, hit in enumerate(ws.search(query, k)):
             found.append(Candidate(hit, QUERY, rank, f"search rank {rank + 1}", ws.root))
             helpers = callees(ws, hit, limit=CALLEES_PER_HIT, same_file=True)
-            for n, callee in enumerate(helpers, 1):  # right after their caller
+            after = max(rank, LEADING_HITS - 1)  # the first few chunks come first, unbroken
+            for n, callee in enumerate(helpers, 1):
                 reason = f"named by {hit.symbol or hit.kind}"
-                found.append(Candidate(callee, QUERY, rank + n / (len(helpers) + 1), reason, ws.root))
+                found.append(Candidate(callee, QUERY, after + n / (len(helpers) + 1), reason, ws.root))
     if anchor is not None:
         name = anchor.symbol or anchor.kind
         for rank, hit in enumerate(callees(ws, anchor)):
