@@ -65,6 +65,7 @@ MEMBER_PARENTS = frozenset(
 SELF_NAMES = frozenset({"self", "this", "cls", "Self", "@"})
 SIMILAR_K = 3
 FOOTER_TOKENS = 40  # kept free for the rendered footer, so the whole answer fits the budget
+SEPARATOR_TOKENS = 2  # the blank line between rendered pieces
 
 # Candidate tiers, in packing order.
 ENCLOSING, QUERY, CALLEE, SIMILAR = range(4)
@@ -324,14 +325,14 @@ def pack(candidates: Sequence[Candidate], token_budget: int, notes: Iterable[str
         tokens_of = set(_IDENT.findall(hit.text))
         if any(_near_duplicate(tokens_of, other) for other in words):
             continue
-        piece = _piece(cand, lines.indent(cand.root / hit.path, hit), left)
+        piece = _piece(cand, lines.indent(cand.root / hit.path, hit), left - SEPARATOR_TOKENS)
         if piece is None:
             omitted += 1
             continue
         chosen.append(piece)
         kept.append(cand)
         words.append(tokens_of)
-        left -= piece.tokens
+        left -= piece.tokens + SEPARATOR_TOKENS
     return Context(tuple(chosen), token_budget, omitted, tuple(notes))
 
 

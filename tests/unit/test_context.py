@@ -123,6 +123,7 @@ def test_budget_is_respected_and_what_was_left_out_is_counted(tmp_path: Path) ->
         tight = ws.context(query="lock", token_budget=120)
     assert roomy.tokens <= 5000 and tight.tokens <= 120
     assert count_tokens(tight.render()) <= 120  # the footer fits too
+    assert count_tokens(roomy.render()) <= 5000
     assert 0 < len(tight.pieces) < len(roomy.pieces)
     assert tight.omitted > 0 and tight.cut and "left out for the budget" in tight.render()
     assert all(p.tokens == count_tokens(p.label) + 1 + count_tokens(p.text) for p in roomy.pieces)
