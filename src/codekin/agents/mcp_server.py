@@ -71,11 +71,11 @@ class CodekinMCP:
         if not self.roots.resolved:
             roots = self.explicit or await _client_roots(ctx) or [self.cwd]
             self.roots.open(roots)
-        done = await anyio.to_thread.run_sync(self.roots.wait_ready, READY_WAIT_S)
+        await anyio.to_thread.run_sync(self.roots.wait_ready, READY_WAIT_S)
         await anyio.to_thread.run_sync(self.roots.sync)
         notes: list[str] = []
         for folder in self.roots.folders:
-            if folder.state == "indexing" or not done:
+            if folder.state == "indexing":
                 p = self.roots.progress.get(folder.root)
                 latest = p.latest if p else None
                 where = f" ({latest.files_done}/{latest.files_total} files)" if latest else ""
