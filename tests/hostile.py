@@ -270,7 +270,7 @@ def run_index(root: Path) -> dict[str, Any]:
             len(ws.search("bad\udcffname \ud800 marker")),
             len(ws.files("\udcff\udcfe")),
             len(ws.similar("def f\udc80():\n    return '\ud83d'\n", language="py\udcffthon")),
-            len(ws.context(query="marker \udcff", token_budget=500)),
+            len(ws.context(query="marker \udcff", token_budget=500).pieces),
             len(ws.search("marker", languages=["py\udcff"], paths=["\udcff/**"])),
         ]
         return {

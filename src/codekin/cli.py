@@ -13,6 +13,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
+from codekin.agents.install import AGENTS_BLOCK, CLIENTS, client_config, write_agents_block
 from codekin.evaluation import (
     DatasetError,
     EvalReport,
@@ -88,6 +89,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-update", action="store_true", help="search the index as it is, without updating")
     _add_common(p)
 
+    p = sub.add_parser("mcp", help="serve coding agents over MCP (stdio), or print a client's configuration")
+    p.add_argument(
+        "--root", action="append", default=None, help="a root to serve (repeatable; default: the client's "
+        "MCP roots, else the current directory)"
+    )
+    p.add_argument(
+        "--print-config", choices=CLIENTS, default=None, help="print this client's MCP configuration"
+    )
+    p.add_argument("--model", default=None, help="encoder: packaged model name, transformers id or directory")
+    p.add_argument("--index-dir", default=None, help="where the index lives (one root only)")
+    p.add_argument("-v", "--verbose", action="count", default=0, help="more logging on stderr")
+
+    p = sub.add_parser("agents-md", help="add codekin's tool instructions for agents to AGENTS.md")
+    p.add_argument(
+        "--file", default="AGENTS.md", help="the instructions file (default AGENTS.md; e.g. CLAUDE.md)"
+    )
+    p.add_argument("--print", action="store_true", help="print the block instead of writing it")
+    p.add_argument("-v", "--verbose", action="count", default=0)
+
     p = sub.add_parser("status", help="what the index holds")
     _add_common(p)
 
@@ -155,6 +175,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from codekin.server import run_server
 
         return run_server(tcp=args.tcp, log_file=args.log_file)
+    if args.command in ("mcp", "agents-md"):
+        return cmd_agents(args)
     try:
         with open_workspace(args) as ws:
             handler = {
@@ -316,13 +338,37 @@ def cmd_similar(ws: Workspace, args: argparse.Namespace) -> int:
 def cmd_context(ws: Workspace, args: argparse.Namespace) -> int:
     _ensure_fresh(ws, args)
     path, line = _parse_location(args.at) if args.at else (None, None)
-    hits = ws.context(query=" ".join(args.query) or None, path=path, line=line, token_budget=args.tokens)
-    if args.json:
-        _print_hits(hits, True)
-    else:
-        for h in hits:
-            print(f"# {h.path}:{h.start_line}-{h.end_line} {h.symbol}\n{h.text}\n")
+    if args.at and line is None:
+        raise LookupError(f"--at wants PATH:LINE, got {args.at!r}")
+    query = " ".join(args.query) or None
+    if query is None and path is None:
+        raise LookupError("give a question, --at PATH:LINE, or both")
+    built = ws.context(query=query, path=path, line=line, token_budget=args.tokens, k=args.k)
+    print(json.dumps(built.to_dict(), indent=2) if args.json else built.render())
     return 0
+
+
+def cmd_agents(args: argparse.Namespace) -> int:
+    """``mcp`` (serve, or --print-config) and ``agents-md``: no Workspace of their own."""
+    if args.command == "agents-md":
+        if args.print:
+            print(AGENTS_BLOCK, end="")
+            return 0
+        what = write_agents_block(Path(args.file))
+        print(f"{what} the codekin block in {args.file}")
+        return 0
+    if args.print_config:
+        where, text = client_config(args.print_config)
+        print(f"codekin: put this in {where}", file=sys.stderr)
+        print(text, end="")
+        return 0
+    from codekin.agents.mcp_server import run_stdio
+
+    if args.index_dir and len(args.root or []) > 1:
+        print("codekin: error: --index-dir needs a single --root", file=sys.stderr)
+        return 2
+    overrides = {"model": args.model, "index_dir": args.index_dir}
+    return run_stdio([Path(r) for r in args.root or []], overrides)
 
 
 def cmd_status(ws: Workspace, args: argparse.Namespace) -> int:

@@ -8,10 +8,11 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
+from codekin.context import Context, build_context
 from codekin.embeddings import Encoder, load_encoder
 from codekin.files import FileFilter, path_key, rel_path
 from codekin.hit import FileHit, Hit
@@ -22,7 +23,7 @@ from codekin.index.layout import DB_NAME, MANIFEST_NAME
 from codekin.index.lock import IndexLocked, ReadOnlyIndex, WriteLock
 from codekin.index.manifest import FORMAT_VERSION, Manifest, read_manifest
 from codekin.index.ranking import NON_CODE_LANGUAGES
-from codekin.index.search import Filters, Searcher
+from codekin.index.search import Filters, Searcher, to_hit
 from codekin.index.similar import SimilarQuery, code_query, stored_query
 from codekin.index.store import CorruptIndex, Store
 from codekin.parsers import CHUNKER_VERSION
@@ -32,7 +33,6 @@ from codekin.settings import Settings, load_file_settings
 
 log = logging.getLogger(__name__)
 
-CHARS_PER_TOKEN = 4  # rough budget conversion for context retrieval
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -76,6 +76,16 @@ def _read_guard(method: Callable[P, R]) -> Callable[P, R]:
             raise ws._corrupt_while_reading(exc) from None
 
     return guarded
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How far the index is behind the files on disk."""
+
+    stale: tuple[str, ...]  # new, changed or deleted files not yet indexed (first ``limit``)
+    stale_count: int
+    chunks: int
+    embedded: int  # chunks with a vector
 
 
 class Workspace:
@@ -490,6 +500,15 @@ class Workspace:
             return None
         return min(covering, key=lambda item: item[1].end_byte - item[1].start_byte)
 
+    def hit_at(self, path: str | Path, line: int) -> Hit | None:
+        """The innermost indexed chunk covering ``line`` (1-based) of ``path``, as a Hit."""
+        found = self.chunk_at(path, line)
+        return to_hit(found[0], found[1], 1.0) if found is not None else None
+
+    def hits_named(self, symbols: Iterable[str]) -> list[Hit]:
+        """Indexed definitions whose own name is one of ``symbols``."""
+        return [to_hit(cid, c, 0.0) for cid, c in self.code_index.store.chunks_named(list(symbols))]
+
     def context(
         self,
         *,
@@ -497,26 +516,32 @@ class Workspace:
         path: str | Path | None = None,
         line: int | None = None,
         token_budget: int = 2000,
-        k: int = 20,
-    ) -> list[Hit]:
-        """Ranked, de-duplicated chunks that fit ``token_budget``, for an assistant's prompt.
-        Chunks similar to the one at ``path``:``line`` and chunks answering ``query`` are merged
-        by cosine, the one measure both share, so each chunk's ``score`` here is its cosine."""
-        candidates: list[Hit] = []
-        if path is not None and line is not None:
-            found = self.chunk_at(path, line)
-            if found is not None:  # its neighbourhood: the rest of its file ranks with code elsewhere
-                candidates += self.similar_to(path, line, k, include_siblings=True)
-        if query:
-            candidates += self.search(query, k)
-        chosen: list[Hit] = []
-        budget = token_budget * CHARS_PER_TOKEN
-        for hit in sorted(candidates, key=lambda h: -h.cosine):
-            if any(_overlaps(hit, c) for c in chosen) or len(hit.text) > budget:
-                continue
-            chosen.append(replace(hit, score=hit.cosine))
-            budget -= len(hit.text)
-        return chosen
+        k: int = 10,
+    ) -> Context:
+        """Context for an assistant's prompt: the question's best chunks and/or, around
+        ``path``:``line``, the enclosing definition, what it calls and code like it; de-duplicated
+        and packed into ``token_budget`` tokens (see ``codekin.context``)."""
+        return build_context([self], query=query, path=path, line=line, token_budget=token_budget, k=k)
+
+    def freshness(self, limit: int = 20) -> Freshness:
+        """Files changed on disk since they were indexed, and the share of chunks embedded."""
+        store = self.code_index.store
+        known = store.file_rows()
+        since_ns = int(float(store.get_meta("last_updated") or 0) * 1e9)
+        stale: list[str] = []
+        seen: set[str] = set()
+        for entry in self.file_filter.walk(on_skip=lambda rel, why: None):
+            seen.add(entry.rel)
+            row = known.get(entry.rel)
+            if row is None:  # new since the last run (older unknown files were skipped as unreadable)
+                if entry.mtime_ns > since_ns:
+                    stale.append(entry.rel)
+            elif (row.size, row.mtime_ns) != (entry.size, entry.mtime_ns):
+                stale.append(entry.rel)
+        stale += sorted(p for p in known if p not in seen)
+        _, chunks = store.counts()
+        embedded = min(chunks, len(self.code_index.vectors()))
+        return Freshness(tuple(stale[:limit]), len(stale), chunks, embedded)
 
     def _corrupt_while_reading(self, exc: CorruptIndex) -> CorruptIndex:
         data = self._index.dir if self._index is not None else layout.live_dir(self.index_dir)
@@ -636,6 +661,3 @@ def _hold(text: str, chunks: list[Chunk]) -> bool:
     data = text.encode("utf-8", "surrogatepass")
     return all(data[c.start_byte : c.end_byte] == c.text.encode("utf-8", "surrogatepass") for c in chunks)
 
-
-def _overlaps(a: Hit, b: Hit) -> bool:
-    return a.path == b.path and a.start_line <= b.end_line and b.start_line <= a.end_line

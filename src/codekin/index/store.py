@@ -314,6 +314,19 @@ class Store:
             ).fetchall()
         return [_chunk_from_row(r) for r in rows]
 
+    def chunks_named(self, symbols: Sequence[str], limit: int = 1000) -> list[tuple[int, Chunk]]:
+        """Chunks whose own symbol (not the qualified name) is one of ``symbols``."""
+        names = list(dict.fromkeys(symbols))[:500]
+        if not names:
+            return []
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE symbol IN ({','.join('?' * len(names))}) "
+                "ORDER BY id LIMIT ?",
+                [*names, limit],
+            ).fetchall()
+        return [_chunk_from_row(r) for r in rows]
+
     def vectors_for_ids(self, ids: Sequence[int]) -> tuple[list[int], Vectors]:
         """Stored embeddings of the given chunk ids (ids without one are dropped)."""
         found: list[int] = []

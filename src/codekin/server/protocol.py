@@ -77,6 +77,7 @@ class ContextItem(TypedDict):
     language: str
     text: str
     tokens: int
+    reason: str
 
 
 class ContextResult(TypedDict):

@@ -75,7 +75,10 @@ class FolderIndex:
 
 
 class ServerState:
-    def __init__(self, on_change: Callable[[FolderIndex | None], None] | None = None) -> None:
+    def __init__(
+        self, on_change: Callable[[FolderIndex | None], None] | None = None, encoder: Encoder | None = None
+    ) -> None:
+        self.fixed_encoder = encoder  # used for every folder when given (tests, embedding callers)
         self.folders: dict[Path, FolderIndex] = {}
         self.on_change = on_change or (lambda folder: None)
         self.writer = ThreadPoolExecutor(1, thread_name_prefix="codekin-writer")
@@ -141,6 +144,8 @@ class ServerState:
 
     def encoder_for(self, settings: Settings) -> Encoder:
         """One loaded encoder per model configuration, shared by folders (writer thread)."""
+        if self.fixed_encoder is not None:
+            return self.fixed_encoder
         key = (settings.model, settings.device, settings.batch_size, settings.max_tokens)
         if key not in self._encoders:
             log.info("loading encoder %s", settings.model)

@@ -3,10 +3,10 @@ run on the reader pool; results over a partial index say so."""
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
+from codekin.context import ContextPiece, build_context
 from codekin.hit import Hit
 from codekin.server.core import CodekinServer
 from codekin.server.protocol import (
@@ -31,7 +31,6 @@ from codekin.server.protocol import (
 )
 from codekin.server.state import FolderIndex
 from codekin.server.text import Lines, document_text
-from codekin.workspace import CHARS_PER_TOKEN
 
 Found = list[tuple[FolderIndex, Hit]]
 
@@ -135,42 +134,29 @@ def _context(ls: CodekinServer, p: ContextParams) -> list[ContextItem]:
         line = p.position.line + 1
         if not p.query:
             folders = [folder] if folder in folders else []
-    found: Found = []
-    for folder in folders:
-        assert folder.workspace is not None
-        here = path is not None and ls.state.folder_of(path) is folder
-        found += [
-            (folder, h)
-            for h in folder.workspace.context(
-                query=p.query,
-                path=path if here else None,
-                line=line if here else None,
-                token_budget=p.token_budget,
-            )
-        ]
-    found.sort(key=lambda fh: -fh[1].score)
-    items: list[ContextItem] = []
-    left = p.token_budget
+    workspaces = [f.workspace for f in folders if f.workspace is not None]
+    built = build_context(workspaces, query=p.query, path=path, line=line, token_budget=p.token_budget)
     encoding = ls.position_encoding
-    seen: set[tuple[Path, str, int, int]] = set()
-    for folder, hit in found:
-        tokens = math.ceil(len(hit.text) / CHARS_PER_TOKEN)
-        key = (folder.root, hit.path, hit.start_line, hit.end_line)
-        if tokens > left or key in seen:
-            continue
-        seen.add(key)
-        left -= tokens
-        items.append(
-            {
-                "uri": path_to_uri(folder.root / hit.path),
-                "range": hit_range(hit, encoding, Lines(ls, folder.root)),
-                "score": hit.score,
-                "cosine": hit.cosine,
-                "symbol": hit.symbol,
-                "kind": hit.kind,
-                "language": hit.language,
-                "text": hit.text,
-                "tokens": tokens,
-            }
-        )
-    return items
+    return [
+        {
+            "uri": path_to_uri(Path(piece.root) / piece.path),
+            "range": hit_range(_as_hit(piece), encoding, Lines(ls, Path(piece.root))),
+            "score": piece.score,
+            "cosine": piece.cosine,
+            "symbol": piece.symbol,
+            "kind": piece.kind,
+            "language": piece.language,
+            "text": piece.text,
+            "tokens": piece.tokens,
+            "reason": piece.reason,
+        }
+        for piece in built.pieces
+    ]
+
+
+def _as_hit(piece: ContextPiece) -> Hit:
+    """The span of a piece (its text starts at column 0: indentation restored)."""
+    return Hit(
+        piece.path, piece.start_line, piece.end_line, piece.symbol, piece.kind, piece.language,
+        piece.score, piece.text,
+    )
