@@ -359,6 +359,7 @@ async def test_unknown_and_malformed_requests_get_errors(client: CodekinClient) 
             await request(client, method, params)
         return caught.value.code
 
+    await wait_ready(client)  # the last check expects a settled server, whichever test ran before
     assert await error_code("codekin/noSuchRequest", {}) == -32601
     assert await error_code("codekin/search", {"query": 42}) == -32602
     assert await error_code("codekin/search", ["not", "an", "object"]) == -32602

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 import threading
 from collections.abc import Callable, Coroutine, Generator, Mapping
@@ -116,10 +117,25 @@ def json_converter() -> cattrs.Converter:
     converter = converters.get_converter()
     for scalar in (str, int, bool, float):
         converter.register_structure_hook(scalar, _strict(scalar))
+    # the hook on ``int`` (or ``str``) would also catch the protocol's enums (MessageType, ...),
+    # which subclass them: each enum gets its own, more specific hook back
+    for enum_type in _PROTOCOL_ENUMS:
+        converter.register_structure_hook(enum_type, _enum_member)
     for cls, field in ((JsonRPCRequestMessage, "params"), (JsonRPCNotification, "params")):
         converter.register_structure_hook(cls, lambda obj, c, f=field: c(**{f: None, **obj}))
     converter.register_structure_hook(JsonRPCResponseMessage, lambda obj, c: c(**{"result": None, **obj}))
     return converter
+
+
+_PROTOCOL_ENUMS = tuple(
+    t for t in vars(types).values() if isinstance(t, type) and issubclass(t, enum.Enum) and t is not enum.Enum
+)
+
+
+def _enum_member(value: Any, enum_type: type[enum.Enum]) -> enum.Enum:
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise TypeError(f"expected a {enum_type.__name__} value, got {type(value).__name__}")
+    return enum_type(value)
 
 
 def _strict(scalar: type[T]) -> Callable[[Any, Any], T]:
