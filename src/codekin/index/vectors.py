@@ -154,6 +154,9 @@ class VectorIndex:
         except (OSError, ValueError) as exc:
             log.warning("vector index %s is unreadable (%s); it will be rebuilt from the store", path, exc)
             return None
+        if isinstance(meta, dict) and "digest" not in meta and "generation" in meta:
+            log.info("vector index %s predates checksums; it will be rebuilt from the store", path)
+            return None
         if not isinstance(meta, dict) or meta.get("digest") != _digest(data):
             log.warning("vector index %s fails its checksum; it will be rebuilt from the store", path)
             return None
