@@ -104,6 +104,19 @@ class CodekinProtocol(LanguageServerProtocol):
         result.capabilities.experimental = {"codekin": dict(EXPERIMENTAL)}
         return result
 
+    @lsp_method(types.SHUTDOWN)
+    def lsp_shutdown(self, *args: Any) -> Generator[Any, Any, None]:
+        """pygls' shutdown, but cancelling over a copy of the pending requests: worker threads
+        finish requests meanwhile, and iterating the live dict then fails the shutdown."""
+        if (user_handler := self.fm.features.get(types.SHUTDOWN)) is not None:
+            yield user_handler, args, None
+        current_id = self.msg_id
+        for msg_id, future in list(self._request_futures.items()):
+            if msg_id != current_id and not future.done():
+                future.cancel()
+        self._shutdown = True
+        return None
+
     @lsp_method(types.EXIT)
     def lsp_exit(self, *args: Any) -> Generator[Any, Any, None]:
         self.exit_code = 0 if self._shutdown else 1
