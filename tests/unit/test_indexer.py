@@ -250,18 +250,3 @@ def test_editor_updates_defer_vector_saves_until_close(repo50: Path) -> None:
     assert again.search("replaced_function", k=1)[0].path == "pkg0/mod0.py"
     assert enc.documents_embedded == 0
 
-
-def test_a_new_encoder_input_format_rechunks_once_and_reembeds_only_changed_inputs(tmp_path: Path) -> None:
-    from codekin.index.indexer import ENCODER_INPUT_VERSION
-
-    (tmp_path / "a.py").write_text("class A:\n    def m(self):\n        return 1\n\ndef f():\n    return 2\n")
-    with Workspace(tmp_path, Settings(), encoder=FakeEncoder()) as ws:
-        ws.index()
-        store = ws.code_index.store
-        assert store.get_meta("encoder_input") == ENCODER_INPUT_VERSION
-        store.set_meta("encoder_input", "1")  # an index written before header outlines
-        stats = ws.index()
-        assert stats.files_unchanged == 0 and stats.embedded == 0  # re-chunked, embeddings reused
-        assert store.get_meta("encoder_input") == ENCODER_INPUT_VERSION
-        again = ws.index()
-        assert again.files_unchanged == 1 and again.embedded == 0

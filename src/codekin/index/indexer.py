@@ -26,17 +26,12 @@ log = logging.getLogger(__name__)
 BATCH_CHUNKS = 128  # chunks embedded and committed together
 SAVE_EVERY_S = 30.0  # vector file checkpoint interval during long runs
 MAX_SKIPS_KEPT = 200
-# What encoder_input produces; a change re-chunks every file once, re-embedding only the chunks
-# whose input changed. 2: container headers carry their members' signatures.
-ENCODER_INPUT_VERSION = "2"
 
 
 def encoder_input(chunk: Chunk) -> str:
-    """The text the encoder sees (valid UTF-8): a short context prefix, the real source, then
-    (container headers) the signatures of the members, so the header stands for the whole type."""
+    """The text the encoder sees (valid UTF-8): a short context prefix, then the real source."""
     header = f"{chunk.kind} {chunk.qualified_name}".strip() if chunk.symbol else chunk.kind
-    text = f"{chunk.path}\n{header}\n{chunk.text}"
-    return valid_text(f"{text}\n{chunk.outline}" if chunk.outline else text)
+    return valid_text(f"{chunk.path}\n{header}\n{chunk.text}")
 
 
 def embed_key(text: str) -> str:
@@ -96,16 +91,10 @@ class Indexer:
         run = _Run(self, progress, cancel, full=True)
         run.report("scanning")
         entries = list(self.filter.walk(on_skip=run.skip))
-        store = self.index.store
-        known = store.file_rows()
+        known = self.index.store.file_rows()
         present = {e.rel for e in entries}
         run.remove([p for p in known if p not in present])
-        stale_inputs = store.get_meta("encoder_input", "1") != ENCODER_INPUT_VERSION
-        if stale_inputs and known:
-            log.info("re-chunking every file once: the encoder input format changed")
-        run.process(entries, {} if stale_inputs else known)
-        if stale_inputs and not run.stats.cancelled:
-            store.set_meta("encoder_input", ENCODER_INPUT_VERSION)
+        run.process(entries, known)
         return run.finish()
 
     def update_paths(

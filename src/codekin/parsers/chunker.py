@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import replace
 
 from tree_sitter import Node
 
@@ -19,8 +18,6 @@ from codekin.parsers.windows import window_chunks
 
 _WORDS = re.compile(rb"[\w\x80-\xff]+")
 _BLOCK_TERMINATORS = frozenset({b"end"})
-_OUTLINE_MEMBERS = 40  # member signatures kept in a header's outline
-_SIGNATURE_BYTES = 160
 
 
 def _body_cuts(node: Node) -> list[int]:
@@ -67,12 +64,9 @@ class _Builder:
             return
         children = definition.children
         header_end = children[0].start if children else definition.end
-        first = len(self.chunks)
         self.add(definition.kind, definition.name, container, definition.start, header_end, definition.node)
         if not children:
             return
-        if first < len(self.chunks):
-            self.chunks[first] = replace(self.chunks[first], outline=self.outline(children))
         inner = (*path, definition.name)
         for child in children:
             self.definition(child, inner)
@@ -80,17 +74,6 @@ class _Builder:
         first_row = self.src.row_of(children[0].start)
         last_row = self.src.row_of(definition.end - 1)
         self.loose(first_row, last_row + 1, children, definition.kind, definition.name, container)
-
-    def outline(self, members: Sequence[Definition]) -> str:
-        """The first line of each member's own node (its signature), docs and bodies left out."""
-        lines: list[str] = []
-        for member in members[:_OUTLINE_MEMBERS]:
-            start = member.node.start_byte
-            end = min(self.src.row_end(self.src.row_of(start)), start + _SIGNATURE_BYTES)
-            line = self.src.data[start:end].decode("utf-8", "replace").strip()
-            if line:
-                lines.append(line)
-        return "\n".join(lines)
 
     def loose(
         self,

@@ -46,9 +46,6 @@ class Chunk:
     end_col: int
     text: str
     content_hash: str
-    # A container header's summary: its members' signatures, one per line. Part of the encoder
-    # input so the header stands for the whole type; not stored (chunks read back have "").
-    outline: str = ""
 
     @property
     def qualified_name(self) -> str:

@@ -309,32 +309,3 @@ def test_other_definition_kinds(path: str, source: str, expected: list[tuple[str
     assert [(c.kind, c.qualified_name) for c in chunks] == expected
     _check_spans(data, chunks)
 
-
-def test_container_headers_carry_their_members_signatures() -> None:
-    source = b"""impl<T> JoinSet<T> {
-    /// Create a new `JoinSet`.
-    pub fn new() -> Self {
-        Self { inner: Vec::new() }
-    }
-
-    pub fn len(&self) -> usize {
-        self.inner.len()
-    }
-}
-
-struct Plain { x: u32 }
-"""
-    chunks = {(c.kind, c.symbol): c for c in chunk_file("a.rs", source)}
-    header = chunks[("impl", "JoinSet")]
-    assert header.text == "impl<T> JoinSet<T> {"  # the stored span stays the real source
-    assert header.outline.splitlines() == ["pub fn new() -> Self {", "pub fn len(&self) -> usize {"]
-    assert chunks[("method", "new")].outline == ""  # members and member-less types have none
-    assert chunks[("struct", "Plain")].outline == ""
-
-
-def test_encoder_input_appends_the_outline() -> None:
-    from codekin.index.indexer import encoder_input
-
-    source = b"class Cache:\n    '''A small cache.'''\n\n    def get(self, key):\n        return key\n"
-    header = next(c for c in chunk_file("cache.py", source) if c.kind == "class")
-    assert encoder_input(header).endswith("'''A small cache.'''\ndef get(self, key):")
