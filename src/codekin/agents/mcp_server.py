@@ -239,15 +239,13 @@ class CodekinMCP:
             anchor = ws.hit_at(rel, line)
             if anchor is None:
                 raise LookupError(f"no indexed definition at {rel}:{line} (is the file indexed? try reindex)")
-            hits = ws.similar_to(rel, line, k * 3 if same else k)
-            if same:
-                hits = [h for h in hits if h.language == anchor.language]
-            return [Found(ws.root, h) for h in hits[:k]]
+            hits = ws.similar_to(rel, line, k, languages=[anchor.language] if same else None)
+            return [Found(ws.root, h) for h in hits]
         assert code is not None
         found: list[Found] = []
         for ws in self.roots.workspaces():
-            hits = ws.similar(code, language, k * 3 if same else k)
-            found += [Found(ws.root, h) for h in hits if not same or h.language == language]
+            hits = ws.similar(code, language, k, languages=[language] if same and language else None)
+            found += [Found(ws.root, h) for h in hits]
         found.sort(key=lambda f: -f.hit.score)
         return found[:k]
 
