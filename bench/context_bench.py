@@ -50,7 +50,7 @@ def Q(text: str, path: str, symbol: str) -> Question:  # noqa: N802 (reads like 
 QUESTIONS = [
     Q("how is the index write lock taken", "index/lock.py", "WriteLock.acquire"),
     Q("wait until file events stop arriving before flushing them", "watch/debounce.py", "Debouncer._run"),
-    Q("merge two ranked lists with reciprocal rank fusion", "index/search.py", "rrf_fuse"),
+    Q("merge two ranked lists with reciprocal rank fusion", "index/search.py", "rrf_scores"),
     Q("tell whether a file is minified javascript", "files.py", "looks_minified"),
     Q("hash the text of a chunk", "parsers/model.py", "content_hash"),
     Q("what text does the encoder get for a chunk", "index/indexer.py", "encoder_input"),

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from codekin.index.lexical import code_tokens, fts_query, split_identifier
-from codekin.index.search import rrf_fuse
+from codekin.index.search import rrf_scores
 
 
 def test_split_identifier() -> None:
@@ -24,6 +24,6 @@ def test_fts_query_is_an_or_of_unique_tokens() -> None:
 def test_rrf_prefers_items_ranked_well_by_both() -> None:
     dense = [1, 2, 3, 4]
     lexical = [3, 5, 1]
-    fused = rrf_fuse([dense, lexical])
+    fused = [cid for cid, _ in rrf_scores([dense, lexical])]
     assert fused[:2] == [1, 3]
     assert set(fused) == {1, 2, 3, 4, 5}

@@ -4,7 +4,6 @@ keeps what it finished and the next run resumes from there."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 import time
@@ -18,7 +17,7 @@ from codekin.files import FileEntry, FileFilter, SkipFile, path_key, read_source
 from codekin.index.code_index import CodeIndex
 from codekin.index.store import FileRow, PendingFile
 from codekin.parsers import chunk_file, detect_language
-from codekin.parsers.model import Chunk
+from codekin.parsers.model import Chunk, bytes_hash, content_hash
 from codekin.safetext import valid_text
 
 log = logging.getLogger(__name__)
@@ -35,7 +34,8 @@ def encoder_input(chunk: Chunk) -> str:
 
 
 def embed_key(text: str) -> str:
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    """The key an embedding is stored and reused under: the hash of its encoder input."""
+    return content_hash(text)
 
 
 @dataclass
@@ -207,7 +207,7 @@ class _Run:
                 if row is not None:  # it was indexed before; it is not indexable any more
                     self.remove([entry.rel])
                 continue
-            digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+            digest = bytes_hash(data)
             if row is not None and row.hash == digest:
                 self.index.store.touch_file(entry.rel, entry.size, entry.mtime_ns)
                 self.stats.files_unchanged += 1
@@ -219,7 +219,7 @@ class _Run:
 
     def add_text(self, rel: str, data: bytes) -> None:
         """Index in-editor text for ``rel``; stat -1 makes the next disk check re-read the file."""
-        self.add_bytes(rel, data, -1, -1, hashlib.blake2b(data, digest_size=16).hexdigest())
+        self.add_bytes(rel, data, -1, -1, bytes_hash(data))
 
     def add_bytes(self, rel: str, data: bytes, size: int, mtime_ns: int, digest: str) -> None:
         try:

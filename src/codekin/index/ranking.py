@@ -397,15 +397,17 @@ def rank(query: str, candidates: list[Candidate], config: RankConfig = DEFAULT_R
     return diversify(ordered, decays, config.diversity_free) if decays else ordered
 
 
+def reciprocal_rank(rank: int | None, weight: float, k: int) -> float:
+    """One list's share in reciprocal-rank fusion: weight / (k + 1-based rank), 0 when absent."""
+    return 0.0 if rank is None else weight / (k + rank + 1)
+
+
 def fuse_ranks(candidates: list[Candidate], k: int, dense_weight: float, lexical_weight: float) -> None:
-    """Weighted reciprocal-rank fusion: each list adds weight / (k + rank)."""
+    """Weighted reciprocal-rank fusion of the dense and lexical ranks."""
     for c in candidates:
-        s = 0.0
-        if c.dense_rank is not None:
-            s += dense_weight / (k + c.dense_rank + 1)
-        if c.lexical_rank is not None:
-            s += lexical_weight / (k + c.lexical_rank + 1)
-        c.score = s
+        c.score = reciprocal_rank(c.dense_rank, dense_weight, k) + reciprocal_rank(
+            c.lexical_rank, lexical_weight, k
+        )
 
 
 def fuse_scores(candidates: list[Candidate], dense_share: float) -> None:

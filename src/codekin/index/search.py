@@ -12,7 +12,15 @@ import pathspec
 from codekin.embeddings.base import Encoder, Vectors
 from codekin.hit import FileHit, Hit, non_increasing
 from codekin.index.code_index import CodeIndex
-from codekin.index.ranking import DEFAULT_RANKING, FILE_RANKING, RRF_K, Candidate, RankConfig, rank
+from codekin.index.ranking import (
+    DEFAULT_RANKING,
+    FILE_RANKING,
+    RRF_K,
+    Candidate,
+    RankConfig,
+    rank,
+    reciprocal_rank,
+)
 from codekin.index.similar import SimilarQuery, combine
 from codekin.parsers.model import Chunk
 
@@ -36,20 +44,12 @@ class Filters:
         return bool(self.languages or self.paths or self.exclude_languages)
 
 
-def rrf_fuse(rankings: Sequence[Sequence[int]], weights: Sequence[float] | None = None) -> list[int]:
-    """Reciprocal rank fusion of id lists (best first) into one list, best first."""
-    return [cid for cid, _ in rrf_scores(rankings, weights)]
-
-
-def rrf_scores(
-    rankings: Sequence[Sequence[int]], weights: Sequence[float] | None = None
-) -> list[tuple[int, float]]:
-    """Reciprocal rank fusion: (id, fused score) pairs, best first."""
+def rrf_scores(rankings: Sequence[Sequence[int]]) -> list[tuple[int, float]]:
+    """Plain reciprocal rank fusion of id lists (best first): (id, fused score), best first."""
     scores: dict[int, float] = {}
-    for i, ranking in enumerate(rankings):
-        w = weights[i] if weights else 1.0
+    for ranking in rankings:
         for pos, cid in enumerate(ranking):
-            scores[cid] = scores.get(cid, 0.0) + w / (RRF_K + pos + 1)
+            scores[cid] = scores.get(cid, 0.0) + reciprocal_rank(pos, 1.0, RRF_K)
     return sorted(scores.items(), key=lambda item: -item[1])
 
 

@@ -255,13 +255,6 @@ class Store:
             rows = self._db.execute("SELECT path, size, mtime_ns, hash, language, chunks FROM files")
             return {r[0]: FileRow(*r) for r in rows}
 
-    def file_row(self, path: str) -> FileRow | None:
-        with self._using():
-            r = self._db.execute(
-                "SELECT path, size, mtime_ns, hash, language, chunks FROM files WHERE path=?", (path,)
-            ).fetchone()
-        return FileRow(*r) if r else None
-
     def known_embed_keys(self, keys: Iterable[str]) -> set[str]:
         keys = list(dict.fromkeys(keys))
         found: set[str] = set()

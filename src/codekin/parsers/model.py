@@ -20,9 +20,14 @@ CHUNK_KINDS = (
 )
 
 
+def bytes_hash(data: bytes) -> str:
+    """Stable hash of bytes (hex, 16 bytes): file contents, chunk texts, encoder inputs."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
 def content_hash(text: str) -> str:
-    """Stable hash of a chunk's text (hex, 16 bytes)."""
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    """Stable hash of a chunk's text."""
+    return bytes_hash(text.encode("utf-8", "surrogatepass"))
 
 
 @dataclass(frozen=True)

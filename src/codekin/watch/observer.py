@@ -84,10 +84,6 @@ class TreeWatcher:
         if watch is not None:
             self._observer.unschedule(watch)
 
-    @property
-    def roots(self) -> list[Path]:
-        return list(self._watches)
-
     def stop(self) -> None:
         if self._started:
             self._observer.stop()
