@@ -6,9 +6,11 @@ import argparse
 import json
 import logging
 import os
+import re
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,8 @@ from codekin.evaluation import (
     mine_repository,
     write_dataset,
 )
+from codekin.evaluation import history as eval_history
+from codekin.evaluation.compare import Comparison, compare
 from codekin.hit import FileHit, Hit
 from codekin.index.indexer import IndexProgress, IndexStats
 from codekin.index.lock import IndexLocked
@@ -133,6 +137,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--files", action="store_true", help="score file results (search --files) instead of chunks"
     )
     p.add_argument("--worst", type=int, default=10, help="how many of the worst queries to list (default 10)")
+    p.add_argument(
+        "--compare",
+        nargs=2,
+        metavar=("MODEL_A", "MODEL_B"),
+        default=None,
+        help="score the same queries with two encoders side by side (a confidence interval of the "
+        "difference and the queries that changed most); each keeps its own index under the index dir",
+    )
     p.add_argument("--no-update", action="store_true", help="search the index as it is, without updating")
     _add_common(p)
 
@@ -396,6 +408,14 @@ def cmd_status(ws: Workspace, args: argparse.Namespace) -> int:
         f"files:        {st.files}\nchunks:       {st.chunks}\nmodel:        {st.model} ({st.dim} dims)\n"
         f"last update:  {updated}\nlanguages:    {langs}"
     )
+    if st.evaluation:
+        last = st.evaluation["latest"]
+        day = time.strftime("%Y-%m-%d", time.localtime(last["time"]))
+        print(
+            f"evaluation:   MRR@{last['k']} {last['mrr']:.3f} (best {st.evaluation['best_mrr']:.3f}), "
+            f"{last['queries']} queries {last['dataset']}, {last['model']}, {day}"
+        )
+        notes += [f"warning:      {w}" for w in st.evaluation["warnings"]]
     if notes:
         print("\n".join(notes))
     return 0
@@ -404,32 +424,107 @@ def cmd_status(ws: Workspace, args: argparse.Namespace) -> int:
 def cmd_eval(ws: Workspace, args: argparse.Namespace) -> int:
     if bool(args.dataset) == bool(args.mine):
         raise LookupError("give either a DATASET file or --mine (see codekin eval --help)")
+    models: list[str | None] = list(args.compare) if args.compare else [None]  # None: the configured one
     if args.dataset:
         queries = load_dataset(args.dataset)  # before indexing: a bad file fails fast
-        _ensure_fresh(ws, args)
-        report = evaluate(ws, queries, k=args.k, files=args.files)
-        _print_report(report, args, source=f"from {args.dataset}")
-        return 0
-    work = ws.index_dir / "eval-mined"
-    _note(args, f"mining doc comments of {ws.root} into a stripped copy at {work / 'tree'} …")
-    mined = mine_repository(
-        ws.file_filter,
-        work / "tree",
-        limit=args.limit,
-        seed=args.seed,
-        max_chunk_bytes=ws.settings.max_chunk_bytes,
-    )
-    if not mined.queries:
-        raise LookupError(f"no documented definitions with a usable doc comment in {mined.files} files")
-    if args.save_dataset:
-        write_dataset(mined.queries, args.save_dataset)
-    settings = replace(ws.settings, index_dir=str(work / "index"))
-    with Workspace(work / "tree", settings, encoder=ws.encoder) as copy:
-        _index_with_progress(copy, quiet=args.json)
-        report = evaluate(copy, mined.queries, k=args.k, files=args.files)
-    source = f"mined from {mined.documented} documented definitions in {mined.files} files"
-    _print_report(report, args, source=source)
+        root, index_base = ws.root, ws.index_dir / "compare"
+        dataset, source = str(Path(args.dataset).resolve()), f"from {args.dataset}"
+    else:
+        work = ws.index_dir / "eval-mined"
+        _note(args, f"mining doc comments of {ws.root} into a stripped copy at {work / 'tree'} …")
+        mined = mine_repository(
+            ws.file_filter,
+            work / "tree",
+            limit=args.limit,
+            seed=args.seed,
+            max_chunk_bytes=ws.settings.max_chunk_bytes,
+        )
+        if not mined.queries:
+            raise LookupError(f"no documented definitions with a usable doc comment in {mined.files} files")
+        if args.save_dataset:
+            write_dataset(mined.queries, args.save_dataset)
+        queries, root, index_base = mined.queries, work / "tree", work
+        dataset = f"mined (seed {args.seed}, limit {args.limit})"
+        source = f"mined from {mined.documented} documented definitions in {mined.files} files"
+    reports = []
+    for model in models:
+        with _eval_workspace(ws, root, index_base, model) as target:
+            if target is ws:
+                _ensure_fresh(ws, args)
+            else:
+                _index_with_progress(target, quiet=args.json)
+            report = evaluate(target, queries, k=args.k, files=args.files)
+            _record(ws, target, report, dataset)
+        reports.append((target.settings.model, report))
+    if args.compare:
+        (model_a, a), (model_b, b) = reports
+        _print_comparison(compare(a, b, model_a, model_b, changes=args.worst), a, args, source)
+    else:
+        _print_report(reports[0][1], args, source=source)
     return 0
+
+
+@contextmanager
+def _eval_workspace(ws: Workspace, root: Path, index_base: Path, model: str | None) -> Iterator[Workspace]:
+    """Where one model is evaluated: the workspace itself for its own model on its own tree;
+    otherwise an index of ``root`` under ``index_base`` kept per model (reused next time)."""
+    own = model is None or model == ws.settings.model
+    if own and root == ws.root:
+        yield ws
+        return
+    if own:
+        other = Workspace(root, replace(ws.settings, index_dir=str(index_base / "index")), encoder=ws.encoder)
+    else:
+        assert model is not None
+        slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", model).strip("-")[-48:] or "model"
+        index_dir = str(index_base / f"index-{slug}")
+        other = Workspace(root, replace(ws.settings, model=model, index_dir=index_dir))
+    with other:
+        yield other
+
+
+def _record(ws: Workspace, target: Workspace, report: EvalReport, dataset: str) -> None:
+    """Append the run to the history of ``ws``'s index (codekin status reads it for drift)."""
+    store = target.code_index.store
+    corpus = (store.generation(), *store.counts())
+    encoder = target.encoder
+    record = eval_history.EvalRecord.of(report, dataset, target.settings.model, encoder.model_hash, corpus)
+    try:
+        eval_history.append(ws.index_dir, record)
+    except OSError as exc:
+        log.warning("the evaluation is not recorded in %s: %s", ws.index_dir, exc)
+
+
+def _print_comparison(c: Comparison, a: EvalReport, args: argparse.Namespace, source: str) -> None:
+    if args.json:
+        out = {
+            "mode": a.mode,
+            "source": source,
+            "queries": c.queries,
+            "model_a": c.model_a,
+            "model_b": c.model_b,
+            "metrics": [{**asdict(m), "diff": m.diff, "significant": m.significant} for m in c.metrics],
+            "changed": [asdict(ch) for ch in c.changed],
+        }
+        print(json.dumps(out, indent=2))
+        return
+    width = max(len(c.model_a), len(c.model_b), 8) + 2
+    name_a, name_b = f"A {c.model_a}", f"B {c.model_b}"
+    print(f"{c.queries} queries {source}; {a.mode[:-1]} results, top {a.summary.k}")
+    print(f"  {'':<8} {name_a:>{width}}  {name_b:>{width}}  {'B - A':>7}  95% interval")
+    for m in c.metrics:
+        mark = "  *" if m.significant else ""
+        print(
+            f"  {m.name:<8} {m.a:>{width}.3f}  {m.b:>{width}.3f}  {m.diff:>+7.3f}  "
+            f"[{m.low:+.3f}, {m.high:+.3f}]{mark}"
+        )
+    print("  (* the interval excludes 0: a difference these queries show reliably)")
+    if c.changed:
+        print("queries that changed most (rank of the first correct result, A -> B; '-' = not in the top):")
+    for ch in c.changed:
+        ra = str(ch.rank_a) if ch.rank_a else "-"
+        rb = str(ch.rank_b) if ch.rank_b else "-"
+        print(f"  {ra:>2} -> {rb:<2}  {ch.query[:90]!r}")
 
 
 def _note(args: argparse.Namespace, text: str) -> None:

@@ -8,12 +8,13 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from codekin.context import Context, build_context
 from codekin.embeddings import Encoder, load_encoder
+from codekin.evaluation import history as eval_history
 from codekin.files import FileFilter, path_key, rel_path
 from codekin.hit import FileHit, Hit
 from codekin.index import layout
@@ -57,6 +58,7 @@ class IndexStatus:
     rebuilding: bool = False  # a full rebuild is being built beside the live index (or was left)
     problem: str | None = None  # why the index cannot be trusted now (it is rebuilt on next index)
     quarantined: list[str] = field(default_factory=list)  # corrupt databases moved aside
+    evaluation: dict[str, Any] | None = None  # the latest `codekin eval` figures and drift warnings
 
 
 def _read_guard(method: Callable[P, R]) -> Callable[P, R]:
@@ -583,6 +585,7 @@ class Workspace:
                 files, chunks = store.counts()
                 meta = store.meta()
                 languages = store.languages()
+                evaluation = self._evaluation(store, files)
             finally:
                 store.close()
         except CorruptIndex as exc:
@@ -603,8 +606,23 @@ class Workspace:
             last_updated=float(updated) if updated else None,
             size_bytes=sum(p.stat().st_size for p in data.iterdir() if p.is_file()),
             languages=languages,
+            evaluation=evaluation,
             **common,  # type: ignore[arg-type]
         )
+
+    def _evaluation(self, store: Store, files: int) -> dict[str, Any] | None:
+        records = eval_history.read(self.index_dir)
+        if not records:
+            return None
+        changed = store.files_changed_since(int(records[-1].time * 1e9))
+        found = eval_history.drift(records, changed, files)
+        assert found is not None  # there are records
+        return {
+            "latest": asdict(found.latest),
+            "best_mrr": found.best.mrr,
+            "changed_files": found.changed_files,
+            "warnings": list(found.warnings),
+        }
 
     def close(self) -> None:
         """Save vectors not yet on disk (if no other process is writing), then close."""

@@ -381,6 +381,12 @@ class Store:
             chunks = self._db.execute("SELECT count(*) FROM chunks").fetchone()[0]
         return int(files), int(chunks)
 
+    def files_changed_since(self, time_ns: int) -> int:
+        """Indexed files modified after ``time_ns`` (or held as unsaved editor text)."""
+        with self._using():
+            sql = "SELECT count(*) FROM files WHERE mtime_ns > ? OR mtime_ns < 0"
+            return int(self._db.execute(sql, (time_ns,)).fetchone()[0])
+
     def languages(self) -> dict[str, int]:
         with self._using():
             rows = self._db.execute("SELECT language, count(*) FROM files GROUP BY language ORDER BY 2 DESC")
