@@ -20,6 +20,7 @@ from codekin.index.ranking import (
     file_key,
     fuse_ranks,
     fuse_scores,
+    is_auxiliary_path,
     is_generated_path,
     is_test_path,
     looks_like_symbol,
@@ -92,11 +93,18 @@ def test_fts_query_options() -> None:
         "FooTests.cs",
         "spec/models/user_spec.rb",
         "src/test/java/FooTest.java",
-        "examples/basic.rs",
+        "src/__mocks__/fs.js",
     ],
 )
 def test_test_paths(path: str) -> None:
-    assert is_test_path(path)
+    assert is_test_path(path) and not is_auxiliary_path(path)
+
+
+@pytest.mark.parametrize(
+    "path", ["examples/basic.rs", "lib/mock/mock-agent.js", "internal/mocks/store.go", "benches/sort.rs"]
+)
+def test_auxiliary_paths_are_not_tests(path: str) -> None:
+    assert is_auxiliary_path(path) and not is_test_path(path)
 
 
 @pytest.mark.parametrize(

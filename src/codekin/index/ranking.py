@@ -96,10 +96,13 @@ _TEST_WORDS = frozenset(
     }
 )
 _TEST_DIR = re.compile(
-    r"(^|/)(tests?|__tests__|__mocks__|spec|specs|testing|testdata|test_data|fixtures?|mocks?|"
-    r"e2e|integration[-_]tests?|benches|benchmarks?|examples?|samples?|demos?)(/)",
+    r"(^|/)(tests?|__tests__|__mocks__|spec|specs|testing|testdata|test_data|fixtures?|"
+    r"e2e|integration[-_]tests?)(/)",
     re.IGNORECASE,
 )
+# Code beside the product that is not a test either: mocks, examples, benchmarks. Often noise,
+# but some libraries ship it (undici's public MockAgent lives in lib/mock/).
+_AUXILIARY_DIR = re.compile(r"(^|/)(mocks?|benches|benchmarks?|examples?|samples?|demos?)(/)", re.IGNORECASE)
 _TEST_FILE = re.compile(
     r"(^|/)(test_[^/]*|[^/]*_test\.[^/.]+|[^/]*_tests\.[^/.]+|[^/]*\.(test|spec|bench)\.[^/]+|"
     r"[^/]*_spec\.[^/.]+|[^/]*(Tests?|Spec)\.(java|kt|scala|cs|swift|php|m)|conftest\.py)$"
@@ -208,6 +211,7 @@ class RankConfig:
     # tests, examples and generated code sink unless the query asks for them
     use_test_penalty: bool = True
     test_factor: float = 0.5
+    auxiliary_factor: float = 0.5  # mocks, examples, benchmarks (not tests, not the product)
     # a chunk gains from the other good chunks of its file
     use_file_coherence: bool = True
     coherence_weight: float = 0.3
@@ -342,6 +346,10 @@ def is_test_path(path: str) -> bool:
     return bool(_TEST_DIR.search(path) or _TEST_FILE.search(path))
 
 
+def is_auxiliary_path(path: str) -> bool:
+    return bool(_AUXILIARY_DIR.search(path))
+
+
 def is_generated_path(path: str) -> bool:
     return bool(_GENERATED.search(path))
 
@@ -374,12 +382,11 @@ def rank(query: str, candidates: list[Candidate], config: RankConfig = DEFAULT_R
             factor *= 1.0 + path_match(info, c.path) * config.path_boost
         if config.use_non_code_penalty and not info.wants_non_code and c.language in NON_CODE_LANGUAGES:
             factor *= config.non_code_factor
-        if (
-            config.use_test_penalty
-            and not info.wants_tests
-            and (is_test_path(c.path) or is_generated_path(c.path))
-        ):
-            factor *= config.test_factor
+        if config.use_test_penalty and not info.wants_tests:
+            if is_test_path(c.path) or is_generated_path(c.path):
+                factor *= config.test_factor
+            elif is_auxiliary_path(c.path):
+                factor *= config.auxiliary_factor
         c.score *= factor
         c.notes["factor"] = factor
     if config.use_file_coherence:
