@@ -52,7 +52,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("index", help="index a repository (incremental)")
     p.add_argument("path", nargs="?", default=None, help="repository root (same as --root)")
-    p.add_argument("--full", action="store_true", help="drop the index and re-embed everything")
+    p.add_argument(
+        "--full", action="store_true", help="re-embed everything (built beside the live index, swapped in)"
+    )
+    p.add_argument(
+        "--rollback",
+        action="store_true",
+        help="put back the index that was live before the last full rebuild or model change",
+    )
     _add_common(p)
 
     p = sub.add_parser("search", help="natural-language or identifier search")
@@ -266,6 +273,8 @@ def _plain_progress() -> Any:
 
 
 def cmd_index(ws: Workspace, args: argparse.Namespace) -> int:
+    if args.rollback:
+        return _rollback(ws, args)
     stats = _index_with_progress(ws, full=args.full, quiet=args.json)
     if args.json:
         print(json.dumps(stats.__dict__, indent=2))
@@ -283,6 +292,23 @@ def cmd_index(ws: Workspace, args: argparse.Namespace) -> int:
         print(f"  skipped {path}: {reason}")
     if len(stats.skipped) > 10:
         print(f"  … {stats.files_skipped - 10} more skipped (run with -v to see all)")
+    return 0
+
+
+def _rollback(ws: Workspace, args: argparse.Namespace) -> int:
+    if args.full:
+        raise LookupError("--rollback and --full exclude each other")
+    restored = ws.rollback()
+    model = restored.model if restored else "an unknown model"
+    if args.json:
+        print(json.dumps({"rolled_back": True, "model": model, "configured_model": ws.settings.model}))
+        return 0
+    print(f"rolled back {ws.index_dir}: the index built with {model} is live again (run again to undo)")
+    if restored and restored.model != ws.settings.model:
+        print(
+            f"note: this index was built with {model}, but {ws.settings.model} is configured; set "
+            f"model = {model!r} (or pass --model), or the next update rebuilds it"
+        )
     return 0
 
 

@@ -339,6 +339,22 @@ class Workspace:
         index.store.set_meta("last_updated", str(time.time()))
         return stats
 
+    def rollback(self) -> Manifest | None:
+        """Put the index that was live before the last full rebuild (a model change, ``index
+        --full``) back in service, atomically; the replaced one is kept, so a second rollback
+        undoes the first. Returns the restored index's manifest. Readers switch on their next
+        query. The configured model must match it, or the next update rebuilds it again."""
+        with self._writing():
+            data = layout.rollback(self.index_dir)
+            with self._open_lock:
+                self._index = None  # not closed: another thread may be mid-query on it
+                self._identity = None
+        store = Store(data / DB_NAME, readonly=True)
+        try:
+            return Manifest.from_meta(store.meta()) or read_manifest(data / MANIFEST_NAME)
+        finally:
+            store.close()
+
     def clear(self) -> None:
         """Remove everything indexed."""
         with self._writing():

@@ -21,6 +21,8 @@ DB_NAME = "index.sqlite"
 VECTORS_NAME = "vectors.usearch"
 MANIFEST_NAME = "manifest.json"
 CURRENT_NAME = "CURRENT"
+PREVIOUS_NAME = "PREVIOUS"  # the generation that was live before the last publish (rollback)
+ROOT_GENERATION = "."  # PREVIOUS naming the first build, which lives in the index directory
 NEXT_NAME = "next"
 DATA_PREFIX = "data-"
 REBUILD_MARKER = "REBUILD"  # in a data directory: "a full run is owed", with the reason
@@ -113,11 +115,43 @@ def publish(index_dir: Path, built: Path) -> Path:
     previous = live_dir(index_dir)
     target = index_dir / f"{DATA_PREFIX}{time.time_ns()}"
     os.rename(built, target)
+    _write_file(index_dir, PREVIOUS_NAME, ROOT_GENERATION if previous == index_dir else previous.name)
     _write_pointer(index_dir, target.name)
     for old in generations(index_dir):
         if old not in (target, previous):
             remove_generation(index_dir, old)
     return target
+
+
+def previous_dir(index_dir: Path) -> Path | None:
+    """The generation that was live before the last publish, while it is kept."""
+    try:
+        name = (index_dir / PREVIOUS_NAME).read_text().strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    if name == ROOT_GENERATION:
+        return index_dir if (index_dir / DB_NAME).exists() else None
+    if name.startswith(DATA_PREFIX) and "/" not in name and (index_dir / name / DB_NAME).exists():
+        return index_dir / name
+    return None
+
+
+def rollback(index_dir: Path) -> Path:
+    """Make the previous generation live again and the current one previous (a second rollback
+    undoes the first); returns the new live directory. Writer only."""
+    previous, current = previous_dir(index_dir), live_dir(index_dir)
+    if previous is None or previous == current:
+        raise LookupError(f"no earlier index is kept in {index_dir} (one is kept after each full rebuild)")
+    if previous == index_dir:  # the first build: give it a data directory so CURRENT can name it
+        adopted = index_dir / f"{DATA_PREFIX}{time.time_ns()}"
+        adopted.mkdir()
+        for name in DATA_FILES:
+            if (index_dir / name).exists():
+                os.rename(index_dir / name, adopted / name)
+        previous = adopted
+    _write_file(index_dir, PREVIOUS_NAME, ROOT_GENERATION if current == index_dir else current.name)
+    _write_pointer(index_dir, previous.name)
+    return previous
 
 
 def generations(index_dir: Path) -> list[Path]:
@@ -177,12 +211,16 @@ def rebuild_done(data: Path) -> None:
 
 def _write_pointer(index_dir: Path, name: str) -> None:
     """Replace ``CURRENT`` atomically (and durably) with ``name``."""
-    tmp = index_dir / (CURRENT_NAME + ".tmp")
+    _write_file(index_dir, CURRENT_NAME, name)
+
+
+def _write_file(index_dir: Path, file: str, name: str) -> None:
+    tmp = index_dir / (file + ".tmp")
     with open(tmp, "w") as fh:
         fh.write(name + "\n")
         fh.flush()
         os.fsync(fh.fileno())
-    os.replace(tmp, index_dir / CURRENT_NAME)
+    os.replace(tmp, index_dir / file)
     _fsync_dir(index_dir)
 
 

@@ -1,0 +1,101 @@
+"""`codekin index --rollback` / Workspace.rollback: the index that was live before a full rebuild
+(or a model change) comes back atomically, and a second rollback undoes the first."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from codekin import Workspace
+from codekin.embeddings.fake import FakeEncoder
+from codekin.index import layout
+from codekin.settings import Settings
+
+
+class OtherModel(FakeEncoder):
+    model_id = "other"
+    model_hash = "other-v1"
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    root.mkdir()
+    for i in range(12):
+        (root / f"mod{i}.py").write_text(f"def compute_{i}(values):\n    return sum(values) * {i}\n")
+    return root
+
+
+def test_a_model_change_is_rolled_back_and_forward_without_reembedding(repo: Path) -> None:
+    with Workspace(repo, Settings(), encoder=FakeEncoder()) as ws:
+        ws.index()  # the first build lives in the index directory itself
+    with Workspace(repo, Settings(model="other"), encoder=OtherModel()) as ws:
+        assert ws.index().rebuilt_reason == "index rebuilt: model changed (fake -> other)"
+        other_dir = layout.live_dir(ws.index_dir)
+        restored = ws.rollback()
+        assert restored is not None and restored.model == "fake"
+        assert layout.live_dir(ws.index_dir) != other_dir
+    with Workspace(repo, Settings(), encoder=FakeEncoder()) as ws:
+        assert ws.search("compute_3", k=1)[0].path == "mod3.py"
+        assert ws.index().embedded == 0  # the old index is whole: nothing to re-embed
+        restored = ws.rollback()  # and forward again
+        assert restored is not None and restored.model == "other"
+        assert layout.live_dir(ws.index_dir) == other_dir
+    with Workspace(repo, Settings(model="other"), encoder=OtherModel()) as ws:
+        assert ws.index().embedded == 0
+
+
+def test_a_reader_switches_to_the_rolled_back_index_on_its_next_query(repo: Path) -> None:
+    with Workspace(repo, Settings(), encoder=FakeEncoder()) as writer:
+        writer.index()
+        writer.index(full=True)
+        (repo / "mod3.py").unlink()  # only the newer index learns that mod3 is gone
+        writer.index()
+        reader = Workspace(repo, Settings(), encoder=FakeEncoder())
+        assert all(h.path != "mod3.py" for h in reader.search("compute_3", k=12))
+        writer.rollback()
+        assert reader.search("compute_3", k=1)[0].path == "mod3.py"
+        reader.close()
+
+
+def test_nothing_to_roll_back_to_is_a_clear_error(repo: Path) -> None:
+    with Workspace(repo, Settings(), encoder=FakeEncoder()) as ws:
+        ws.index()
+        with pytest.raises(LookupError, match="no earlier index is kept"):
+            ws.rollback()
+
+
+# The CLI with fake encoders: the configured model name picks one (as load_encoder would).
+FAKE_MODELS_CLI = (
+    "import sys, codekin.workspace as w\n"
+    "from codekin.embeddings.fake import FakeEncoder\n"
+    "class Other(FakeEncoder):\n    model_id = 'other'\n"
+    "w.load_encoder = lambda model, **k: Other() if model == 'other' else FakeEncoder()\n"
+    "from codekin.cli import main\n"
+    "sys.exit(main(sys.argv[1:]))\n"
+)
+
+
+def cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-c", FAKE_MODELS_CLI, *args, "--root", str(root)]
+    src = str(Path(__file__).resolve().parents[2] / "src")
+    env = {**os.environ, "PYTHONPATH": src, "HOME": str(root)}
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_the_cli_rolls_back_and_says_which_model_to_configure(repo: Path) -> None:
+    assert cli(repo, "index").returncode == 0
+    none = cli(repo, "index", "--rollback")
+    assert none.returncode == 1 and "no earlier index is kept" in none.stderr
+    assert cli(repo, "index", "--model", "other").returncode == 0
+    back = cli(repo, "index", "--rollback", "--model", "other")
+    assert back.returncode == 0, back.stderr
+    assert "the index built with fake is live again" in back.stdout
+    assert "set model = 'fake'" in back.stdout
+    status = json.loads(cli(repo, "status", "--json").stdout)
+    assert status["model"] == "fake"
