@@ -390,7 +390,7 @@ class Workspace:
             if self._shared is None:
                 from codekin.org import open_shared
 
-                self._shared = open_shared(self.settings.store, self.encoder, self.settings.hybrid)
+                self._shared = open_shared(self.settings.store, lambda: self.encoder, self.settings.hybrid)
             return self._shared
 
     @_read_guard

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 from codekin.org.spec import RepoSpec, SpecError, StoreSpec, parse_repo_list, parse_store
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from codekin.embeddings.base import Encoder
     from codekin.org.shared import SharedIndex
 
@@ -32,8 +34,9 @@ def require_extra() -> None:
         ) from None
 
 
-def open_shared(address: str, encoder: Encoder, hybrid: bool = True) -> SharedIndex:
-    """Open the shared index at ``address`` for searching (read-only)."""
+def open_shared(address: str, encoder: Callable[[], Encoder], hybrid: bool = True) -> SharedIndex:
+    """Open the shared index at ``address`` for searching (read-only); ``encoder`` is called
+    once the store is found to hold an index."""
     try:
         from codekin.org.shared import SharedIndex
     except ImportError as exc:

@@ -31,6 +31,7 @@ def add_parser(sub: Any) -> None:
     q.add_argument("--files-per-task", type=int, default=64, help="files per chunking task (default 64)")
     q.add_argument("--work-dir", default=None, help="where revisions are extracted (default: temporary)")
     q.add_argument("--fake-encoder", type=int, default=0, help=argparse.SUPPRESS)  # tests: FakeEncoder(dim)
+    q.add_argument("--kill-after-writes", type=int, default=0, help=argparse.SUPPRESS)  # tests: a killed job
     q.add_argument("--json", action="store_true", help="the final report as JSON on stdout")
     q.add_argument("-v", "--verbose", action="count", default=0, help="more logging on stderr")
 
@@ -81,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
         gpus_per_actor=args.gpus_per_actor,
         files_per_task=max(1, args.files_per_task),
         fake_dim=args.fake_encoder,
+        kill_after_writes=args.kill_after_writes,
         work_dir=args.work_dir or "",
     )
     last: dict[str, float] = {}
@@ -114,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
         f"indexed {len(report.repos)} repositories into {report.store} in {report.elapsed:.1f}s: "
         f"{t['files']} files ({t['indexed']} written, {t['unchanged']} unchanged, {t['removed']} removed), "
         f"{t['chunks']} chunks written, {t['embedded']} embedded, {t['reused']} reused; "
-        f"{t['skipped_count']} skipped; {total_points} points in the store"
+        f"{t['skipped_count']} skipped; {report.encoded} texts encoded; {total_points} points in the store"
     )
     for r in report.repos:
         state = f"error: {r.error}" if r.error else (

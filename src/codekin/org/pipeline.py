@@ -15,6 +15,8 @@ process), and a Ray Data job's start-up costs seconds that a 2-core CI cannot sp
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import subprocess
 import tarfile
 import tempfile
@@ -62,6 +64,7 @@ class OrgOptions:
     upsert_batch: int = 256  # points per upsert request
     fake_dim: int = 0  # tests: the hashing FakeEncoder of this size instead of the model
     work_dir: str = ""  # where revisions are extracted ("" -> a temporary directory)
+    kill_after_writes: int = 0  # tests: SIGKILL this process after that many batches are stored
 
 
 @dataclass
@@ -74,8 +77,8 @@ class RepoReport:
     indexed: int = 0  # files (re)written
     removed: int = 0  # files gone since the last run
     chunks: int = 0  # chunks written
-    embedded: int = 0  # texts this job embedded for it
-    reused: int = 0  # chunks whose vector was already stored (or shared with another repository)
+    embedded: int = 0  # texts this job sent to the encoder for it
+    reused: int = 0  # chunks written with a vector already stored or being embedded for another
     skipped: dict[str, str] = field(default_factory=dict)  # path -> reason (first MAX_SKIPS_KEPT)
     skipped_count: int = 0  # walker skips and listed files that could not be read or chunked
     failed: int = 0  # listed files that could not be read or chunked
@@ -93,6 +96,7 @@ class OrgReport:
     repos: list[RepoReport]
     elapsed: float = 0.0
     embed_actors: int = 0
+    encoded: int = 0  # texts the embedding actors encoded (as they counted them)
 
     def totals(self) -> dict[str, int]:
         keys = ("files", "unchanged", "indexed", "removed", "chunks", "embedded", "reused", "skipped_count")
@@ -103,6 +107,7 @@ class OrgReport:
             "store": self.store,
             "elapsed": round(self.elapsed, 2),
             "embed_actors": self.embed_actors,
+            "encoded": self.encoded,
             "totals": self.totals(),
             "repos": [{**r.__dict__} for r in self.repos],
         }
@@ -116,12 +121,18 @@ class Embedder:
 
     def __init__(self, options: OrgOptions) -> None:
         self.encoder = make_encoder(options)
+        self.encoded = 0
 
     def info(self) -> tuple[str, str, int]:
         return self.encoder.model_id, self.encoder.model_hash, self.encoder.dim
 
     def embed(self, texts: list[str]) -> Vectors:
+        self.encoded += len(texts)
         return self.encoder.embed_documents(texts)
+
+    def count(self) -> int:
+        """Texts this actor has encoded."""
+        return self.encoded
 
 
 def make_encoder(options: OrgOptions) -> Encoder:
@@ -154,7 +165,8 @@ def resolve_revision(spec: RepoSpec, work_dir: Path) -> tuple[str, str]:
         data = _git(root, "archive", "--format=tar", commit)
         if data is None:
             raise LookupError(f"{spec.path}: git archive {commit} failed")
-        partial = Path(tempfile.mkdtemp(dir=work_dir, prefix="extract-"))
+        tree.parent.mkdir(parents=True, exist_ok=True)
+        partial = Path(tempfile.mkdtemp(dir=tree.parent, prefix="extract-"))
         with tempfile.TemporaryFile() as fh:
             fh.write(data)
             fh.seek(0)
@@ -178,7 +190,6 @@ class _EmbedJob:
     vectors: dict[str, Vectors] = field(default_factory=dict)
     waiters: int = 0  # write jobs still needing these vectors
     done: bool = False
-    counted: set[str] = field(default_factory=set)  # keys already reported as embedded
 
 
 @dataclass
@@ -202,6 +213,7 @@ class OrgIndexer:
         self.waiting: list[_WriteJob] = []
         self.markers: dict[int, dict[str, FileMarker]] = {}  # per repository, as this run updates them
         self.next_job = 0
+        self.writes = 0
 
     def run(self, repos: list[RepoSpec]) -> OrgReport:
         import ray
@@ -250,6 +262,7 @@ class OrgIndexer:
                 else:
                     job_id = embedding.pop(ref)
                     self._embedded(job_id, ray.get(ref), reports)
+            report.encoded = sum(ray.get([a.count.remote() for a in actors]))
             for actor in actors:
                 ray.kill(actor)
         report.elapsed = time.monotonic() - started
@@ -301,6 +314,9 @@ class OrgIndexer:
         source = {k: self.inflight[k] for k in texts if k in self.inflight}
         stored = self.store.vectors_for_keys([k for k in texts if k not in source])
         new = [k for k in texts if k not in source and k not in stored]
+        records = sum(len(r.records) for r in changed)
+        rep.embedded += len(new)
+        rep.reused += records - len(new)
         calls = []
         for start in range(0, len(new), self.options.embed_batch):
             keys = new[start : start + self.options.embed_batch]
@@ -347,10 +363,6 @@ class OrgIndexer:
             for rec in r.records:
                 j = job.source.get(rec.embed_key)
                 vec = job.vectors[rec.embed_key] if j is None else self.embed_jobs[j].vectors[rec.embed_key]
-                if j is not None and self._first_use(j, rec.embed_key):
-                    rep.embedded += 1
-                else:
-                    rep.reused += 1
                 pid = point_id(rep.name, r.path, rec.ordinal)
                 ids.append(pid)
                 indices, values = rec.sparse
@@ -370,19 +382,13 @@ class OrgIndexer:
         self.store.upsert(points, self.options.upsert_batch)
         self.store.delete(stale)
         self.store.put_markers(markers)
+        self.writes += 1
+        if self.writes == self.options.kill_after_writes:  # tests: a job killed mid-way
+            os.kill(os.getpid(), signal.SIGKILL)
         for j in mine:
             self.embed_jobs[j].waiters -= 1
             self._release(j)
         self._report(rep)
-
-    def _first_use(self, job_id: int, key: str) -> bool:
-        """Whether this is the first point written with the vector embedded for ``key`` (a
-        text shared by two repositories counts as embedded once, then as reused)."""
-        counted = self.embed_jobs[job_id].counted
-        if key in counted:
-            return False
-        counted.add(key)
-        return True
 
     def _release(self, job_id: int) -> None:
         """Forget an embed job's vectors once every write job that needs them has stored them

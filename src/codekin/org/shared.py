@@ -3,7 +3,8 @@ checked against the workspace's encoder."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from codekin.embeddings.base import Encoder
 from codekin.index.search import Filters
@@ -13,16 +14,19 @@ from codekin.org.spec import SpecError, parse_store
 
 
 class SharedIndex:
-    def __init__(self, address: str, encoder: Encoder, hybrid: bool = True) -> None:
+    def __init__(self, address: str, load_encoder: Callable[[], Encoder], hybrid: bool = True) -> None:
         try:
             spec = parse_store(address)
         except SpecError as exc:
             raise StoreProblem(str(exc)) from None
+        if spec.kind == "local" and not Path(spec.path).is_dir():  # opening would create it
+            raise StoreProblem(f"{spec.describe()}: no such directory (run: codekin org index)")
         self.store = QdrantStore(spec)
         try:
             manifest = self.store.manifest()
             if manifest is None:
                 raise StoreProblem(f"{spec.describe()} holds no codekin index (run: codekin org index)")
+            encoder = load_encoder()
             if manifest.model_hash != encoder.model_hash:
                 raise StoreProblem(
                     f"{spec.describe()} was built with {manifest.model_id}; search it with that model "
