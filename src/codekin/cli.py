@@ -58,9 +58,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--files", action="store_true", help="the best files (with their best chunks), not chunks")
     p.add_argument("--no-update", action="store_true", help="search the index as it is, without updating")
     p.add_argument(
-        "--store", default=None, help="search a shared org index: qdrant-local:DIR or qdrant://HOST:PORT/COLLECTION"
+        "--store",
+        default=None,
+        help="search a shared org index: qdrant-local:DIR or qdrant://HOST:PORT/COLLECTION",
     )
-    p.add_argument("--repo", action="append", default=None, help="with --store: only this repository (repeatable)")
+    p.add_argument(
+        "--repo", action="append", default=None, help="with --store: only this repository (repeatable)"
+    )
     _add_common(p)
 
     p = sub.add_parser(

@@ -33,7 +33,7 @@ def slugify(title):
     """Turn a title into a URL slug."""
     return "-".join(title.lower().split())
 ''',
-    "server/retry.go": '''package server
+    "server/retry.go": """package server
 
 import "time"
 
@@ -50,8 +50,8 @@ func Retry(attempts int, fn func() error) error {
 	}
 	return err
 }
-''',
-    "web/cart.ts": '''export interface Item { price: number; quantity: number }
+""",
+    "web/cart.ts": """export interface Item { price: number; quantity: number }
 
 // Sum the prices of every item in the shopping cart.
 export function cartTotal(items: Item[]): number {
@@ -61,10 +61,10 @@ export function cartTotal(items: Item[]): number {
 export function applyDiscount(total: number, percent: number): number {
   return total * (1 - percent / 100);
 }
-''',
-    "db/users.sql": '''CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT UNIQUE, created_at TIMESTAMP);
-''',
-    "tests/test_geometry.py": '''from src.geometry import Circle, distance
+""",
+    "db/users.sql": """CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT UNIQUE, created_at TIMESTAMP);
+""",
+    "tests/test_geometry.py": """from src.geometry import Circle, distance
 
 
 def test_circle_area():
@@ -73,7 +73,7 @@ def test_circle_area():
 
 def test_distance():
     assert distance((0, 0), (3, 4)) == 5
-''',
+""",
     "README.md": "# Sample\n\nA sample repository for search tests: geometry, settings, retries, a cart.\n",
 }
 

@@ -36,9 +36,29 @@ class OrgRun:
 def org_index(address: str, repos: Path, store: str, *extra: str) -> OrgRun:
     """``codekin org index`` as a user runs it (the fake encoder, on the session's cluster)."""
     done = subprocess.run(
-        [sys.executable, "-m", "codekin.cli", "org", "index", str(repos), "--store", store, "--json",
-         "--ray-address", address, "--fake-encoder", str(FAKE_DIM), "--files-per-task", "2", *extra],
-        capture_output=True, text=True, env=env(), timeout=300, check=False,
+        [
+            sys.executable,
+            "-m",
+            "codekin.cli",
+            "org",
+            "index",
+            str(repos),
+            "--store",
+            store,
+            "--json",
+            "--ray-address",
+            address,
+            "--fake-encoder",
+            str(FAKE_DIM),
+            "--files-per-task",
+            "2",
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        env=env(),
+        timeout=300,
+        check=False,
     )
     report = json.loads(done.stdout) if done.stdout.strip() else {}
     return OrgRun(done.returncode, report, done.stderr)

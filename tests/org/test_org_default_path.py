@@ -19,7 +19,12 @@ sys.meta_path.insert(0, Hide())
 
 def _run(code: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", HIDE + code], capture_output=True, text=True, env=env(), timeout=120, check=False
+        [sys.executable, "-c", HIDE + code],
+        capture_output=True,
+        text=True,
+        env=env(),
+        timeout=120,
+        check=False,
     )
 
 
@@ -41,6 +46,8 @@ def test_org_commands_without_the_extra_say_how_to_install_it(tmp_path: object) 
     )
     assert done.returncode == 1
     assert "pip install 'codekin[org]'" in done.stderr
-    done = _run(f"from codekin.cli import main\nsys.exit(main(['org', 'index', 'r.txt', '--store', 'qdrant-local:x']))")
+    done = _run(
+        "from codekin.cli import main\nsys.exit(main(['org', 'index', 'r.txt', '--store', 'qdrant-local:x']))"
+    )
     assert done.returncode == 1
     assert "pip install 'codekin[org]'" in done.stderr

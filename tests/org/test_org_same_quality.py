@@ -13,8 +13,8 @@ pytest.importorskip("qdrant_client")
 
 from codekin.cli import main  # noqa: E402
 from codekin.embeddings.fake import FakeEncoder  # noqa: E402
-from codekin.org.search import StoreSearcher  # noqa: E402
 from codekin.org.seam import LocalStore  # noqa: E402
+from codekin.org.search import StoreSearcher  # noqa: E402
 from codekin.settings import Settings  # noqa: E402
 from codekin.workspace import Workspace  # noqa: E402
 from tests.org.corpus import FILES, QUERIES  # noqa: E402
@@ -54,9 +54,10 @@ def test_dense_order_is_identical_on_both_stores(built: tuple[Path, str]) -> Non
     repo, store = built
     encoder = FakeEncoder(FAKE_DIM)
     dense = Settings(hybrid=False)
-    with Workspace(repo, dense, encoder=encoder) as local, Workspace(
-        repo, dense, encoder=encoder, store=store
-    ) as shared:
+    with (
+        Workspace(repo, dense, encoder=encoder) as local,
+        Workspace(repo, dense, encoder=encoder, store=store) as shared,
+    ):
         local.index()
         for query in QUERIES:
             a = [(h.path, h.start_line, h.score) for h in local.search(query, 8)]
@@ -89,9 +90,15 @@ def test_cli_search_over_the_store_names_the_repository(
 ) -> None:
     repo, store = built
     monkeypatch.setattr("codekin.workspace.load_encoder", lambda *a, **k: FakeEncoder(FAKE_DIM))
-    assert main(["search", "--root", str(repo), "--store", store, "--json", "-k", "3", "area of a circle"]) == 0
+    assert (
+        main(["search", "--root", str(repo), "--store", store, "--json", "-k", "3", "area of a circle"]) == 0
+    )
     hits = json.loads(capsys.readouterr().out)
-    assert (hits[0]["repo"], hits[0]["path"], hits[0]["symbol"]) == ("sample", "src/geometry.py", "Circle.area")
+    assert (hits[0]["repo"], hits[0]["path"], hits[0]["symbol"]) == (
+        "sample",
+        "src/geometry.py",
+        "Circle.area",
+    )
     assert not (repo / ".codekin" / "next").exists()  # nothing local was indexed for a --store search
 
 

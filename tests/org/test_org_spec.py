@@ -24,7 +24,8 @@ def test_store_addresses() -> None:
 
 
 @pytest.mark.parametrize(
-    "bad", ["", "qdrant-local:", "qdrant://", "qdrant://h:notaport/c", "qdrant://h/a/b", "milvus://h/c", "/tmp/x"]
+    "bad",
+    ["", "qdrant-local:", "qdrant://", "qdrant://h:notaport/c", "qdrant://h/a/b", "milvus://h/c", "/tmp/x"],
 )
 def test_bad_store_addresses_say_why(bad: str) -> None:
     with pytest.raises(SpecError):
@@ -43,7 +44,8 @@ def test_text_repo_list(tmp_path: Path) -> None:
 
 def test_toml_repo_list(tmp_path: Path) -> None:
     (tmp_path / "repos.toml").write_text(
-        '[[repo]]\npath = "a"\n\n[[repo]]\npath = "a"\nrevision = "dev"\n\n[[repo]]\npath = "b"\nname = "core"\n'
+        '[[repo]]\npath = "a"\n\n[[repo]]\npath = "a"\nrevision = "dev"\n\n'
+        '[[repo]]\npath = "b"\nname = "core"\n'
     )
     names = [s.name for s in parse_repo_list(tmp_path / "repos.toml")]
     assert names == ["a", "a@dev", "core"]

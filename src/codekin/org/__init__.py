@@ -17,7 +17,15 @@ if TYPE_CHECKING:
     from codekin.embeddings.base import Encoder
     from codekin.org.shared import SharedIndex
 
-__all__ = ["MissingExtra", "RepoSpec", "SpecError", "StoreSpec", "open_shared", "parse_repo_list", "parse_store"]
+__all__ = [
+    "MissingExtra",
+    "RepoSpec",
+    "SpecError",
+    "StoreSpec",
+    "open_shared",
+    "parse_repo_list",
+    "parse_store",
+]
 
 
 class MissingExtra(RuntimeError):

@@ -61,10 +61,9 @@ def run(args: argparse.Namespace) -> int:
     """The org command itself, in a process that imported ``ray`` first."""
     import ray
 
-    from codekin.settings import Settings
-
     from codekin.org.pipeline import OrgIndexer, OrgOptions, RepoReport
     from codekin.org.qdrant_store import QdrantStore
+    from codekin.settings import Settings
 
     try:
         repos = parse_repo_list(args.repos)
@@ -119,9 +118,13 @@ def run(args: argparse.Namespace) -> int:
         f"{t['skipped_count']} skipped; {report.encoded} texts encoded; {total_points} points in the store"
     )
     for r in report.repos:
-        state = f"error: {r.error}" if r.error else (
-            f"{r.files} files, {r.chunks} chunks written, {r.embedded} embedded, {r.reused} reused, "
-            f"{r.skipped_count} skipped"
+        state = (
+            f"error: {r.error}"
+            if r.error
+            else (
+                f"{r.files} files, {r.chunks} chunks written, {r.embedded} embedded, {r.reused} reused, "
+                f"{r.skipped_count} skipped"
+            )
         )
         print(f"  {r.name} @ {r.revision[:12] or '-'}: {state}")
         for path, why in list(r.skipped.items())[:5]:
@@ -129,4 +132,3 @@ def run(args: argparse.Namespace) -> int:
         if r.skipped_count > 5:
             print(f"    … {r.skipped_count - 5} more skipped (--json lists up to 50)")
     return 1 if any(r.error for r in report.repos) else 0
-

@@ -25,5 +25,3 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("codekin: interrupted; the next run resumes from the files already stored", file=sys.stderr)
         return 130
-
-

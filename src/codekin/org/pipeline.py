@@ -204,7 +204,9 @@ class _WriteJob:
 class OrgIndexer:
     """One ``codekin org index`` run; Ray must be initialised (``ray.init``) by the caller."""
 
-    def __init__(self, store: QdrantStore, options: OrgOptions, progress: ProgressCallback | None = None) -> None:
+    def __init__(
+        self, store: QdrantStore, options: OrgOptions, progress: ProgressCallback | None = None
+    ) -> None:
         self.store = store
         self.options = options
         self.progress = progress
@@ -216,7 +218,9 @@ class OrgIndexer:
         self.writes = 0
 
     def run(self, repos: list[RepoSpec]) -> OrgReport:
-        import ray
+        import ray as ray_module
+
+        ray: Any = ray_module  # its stubs do not follow remote functions and actors
 
         started = time.monotonic()
         opts = self.options
@@ -224,8 +228,10 @@ class OrgIndexer:
         report = OrgReport(self.store.spec.describe(), reports, embed_actors=opts.embed_actors)
         list_task = ray.remote(num_cpus=1)(list_repository)
         chunk_task = ray.remote(num_cpus=1)(chunk_files)
-        actor_cls = ray.remote(num_cpus=0 if opts.gpus_per_actor else 1, num_gpus=opts.gpus_per_actor)(Embedder)
-        actors = [actor_cls.remote(opts) for _ in range(max(1, opts.embed_actors))]  # type: ignore[attr-defined]
+        actor_cls = ray.remote(num_cpus=0 if opts.gpus_per_actor else 1, num_gpus=opts.gpus_per_actor)(
+            Embedder
+        )
+        actors = [actor_cls.remote(opts) for _ in range(max(1, opts.embed_actors))]
         model_id, model_hash, dim = ray.get(actors[0].info.remote())
         self.store.ensure(Manifest(model_id, model_hash, dim, CHUNKER_VERSION))
 
@@ -292,9 +298,7 @@ class OrgIndexer:
         if not listing.files:
             self._report(rep)
 
-    def _chunked(
-        self, i: int, results: list[FileResult], rep: RepoReport
-    ) -> list[tuple[list[str], int]]:
+    def _chunked(self, i: int, results: list[FileResult], rep: RepoReport) -> list[tuple[list[str], int]]:
         """Account for a chunked batch; returns the embed calls to make: (texts, embed job)."""
         changed: list[FileResult] = []
         for r in results:
@@ -369,8 +373,13 @@ class OrgIndexer:
                 points.append(
                     qm.PointStruct(
                         id=pid,
-                        vector={DENSE: vec.tolist(), LEXICAL: qm.SparseVector(indices=indices, values=values)},
-                        payload=chunk_payload(rep.name, rep.revision, rec.chunk, rec.embed_key, rec.is_header),
+                        vector={
+                            DENSE: vec.tolist(),
+                            LEXICAL: qm.SparseVector(indices=indices, values=values),
+                        },
+                        payload=chunk_payload(
+                            rep.name, rep.revision, rec.chunk, rec.embed_key, rec.is_header
+                        ),
                     )
                 )
             old = self.markers[job.repo].get(r.path)

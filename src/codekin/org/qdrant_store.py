@@ -111,7 +111,11 @@ class QdrantStore:
         """Create the collections for this encoder, or check they were made for it."""
         have = self.manifest()
         if have is not None:
-            if (have.model_hash, have.dim, have.chunker) != (manifest.model_hash, manifest.dim, manifest.chunker):
+            if (have.model_hash, have.dim, have.chunker) != (
+                manifest.model_hash,
+                manifest.dim,
+                manifest.chunker,
+            ):
                 raise StoreProblem(
                     f"{self.spec.describe()} holds an index built with {have.model_id} "
                     f"({have.dim} dims, chunker {have.chunker}); this job uses {manifest.model_id} "
@@ -141,7 +145,9 @@ class QdrantStore:
         out: dict[str, FileMarker] = {}
         for p in self._scroll(self.files_name, _match("repo", [repo]), vectors=False):
             pl = p.payload or {}
-            out[pl["path"]] = FileMarker(repo, pl["path"], pl["digest"], tuple(pl["ids"]), pl.get("revision", ""))
+            out[pl["path"]] = FileMarker(
+                repo, pl["path"], pl["digest"], tuple(pl["ids"]), pl.get("revision", "")
+            )
         return out
 
     def vectors_for_keys(self, keys: Iterable[str]) -> dict[str, Vectors]:
@@ -150,7 +156,9 @@ class QdrantStore:
         out: dict[str, Vectors] = {}
         for start in range(0, len(wanted), 1000):
             part = wanted[start : start + 1000]
-            for p in self._scroll(self.chunks_name, _match("embed_key", part), vectors=True, fields=["embed_key"]):
+            for p in self._scroll(
+                self.chunks_name, _match("embed_key", part), vectors=True, fields=["embed_key"]
+            ):
                 key = (p.payload or {}).get("embed_key")
                 if key and key not in out and isinstance(p.vector, dict) and DENSE in p.vector:
                     out[key] = np.asarray(p.vector[DENSE], dtype=np.float32)
@@ -162,7 +170,8 @@ class QdrantStore:
 
     def delete(self, ids: Sequence[int]) -> None:
         if ids:
-            self.client.delete(self.chunks_name, qm.PointIdsList(points=list(ids)), wait=True)
+            points: list[qm.ExtendedPointId] = list(ids)
+            self.client.delete(self.chunks_name, qm.PointIdsList(points=points), wait=True)
 
     def put_markers(self, markers: Sequence[FileMarker]) -> None:
         if markers:
@@ -188,7 +197,7 @@ class QdrantStore:
 
     def drop_markers(self, repo: str, paths: Sequence[str]) -> None:
         if paths:
-            ids = [point_id("file", repo, p) for p in paths]
+            ids: list[qm.ExtendedPointId] = [point_id("file", repo, p) for p in paths]
             self.client.delete(self.files_name, qm.PointIdsList(points=ids), wait=True)
 
     def count(self) -> int:
@@ -286,5 +295,7 @@ def _scope(scope: Scope) -> qm.Filter | None:
     if scope.repos:
         must.append(qm.FieldCondition(key="repo", match=qm.MatchAny(any=list(scope.repos))))
     if scope.exclude_languages:
-        must_not.append(qm.FieldCondition(key="language", match=qm.MatchAny(any=list(scope.exclude_languages))))
+        must_not.append(
+            qm.FieldCondition(key="language", match=qm.MatchAny(any=list(scope.exclude_languages)))
+        )
     return qm.Filter(must=must or None, must_not=must_not or None) if must or must_not else None

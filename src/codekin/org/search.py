@@ -38,8 +38,9 @@ class StoreSearcher:
         self.ranking = ranking
 
     def search(
-        self, query: str, k: int = 10, filters: Filters = Filters(), repos: Sequence[str] = ()
+        self, query: str, k: int = 10, filters: Filters | None = None, repos: Sequence[str] = ()
     ) -> list[OrgHit]:
+        filters = filters or Filters()
         qvec = self.encoder.embed_queries([query])[0]
         scope = Scope(filters.languages, filters.exclude_languages, tuple(repos))
         depth = max(CANDIDATES, k) * (PATH_SLACK if filters.paths else 1)

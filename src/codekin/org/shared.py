@@ -42,4 +42,3 @@ class SharedIndex:
 
     def close(self) -> None:
         self.store.close()
-

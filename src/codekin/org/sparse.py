@@ -10,7 +10,6 @@ on stems."""
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 
 from codekin.index.lexical import QUERY_OPTIONS, _base, code_tokens, stem
 from codekin.parsers.model import Chunk
@@ -35,13 +34,13 @@ def _stem_token(token: str) -> str | None:
 
 
 def document_vector(chunk: Chunk) -> SparseVector:
-    counts: Counter[str] = Counter()
+    counts: dict[str, float] = {}
     fields = (code_tokens(chunk.qualified_name), code_tokens(chunk.path), code_tokens(chunk.text))
     for tokens, weight in zip(fields, FIELD_WEIGHTS, strict=True):
         for t in tokens:
-            counts[t] += weight
+            counts[t] = counts.get(t, 0.0) + weight
             if (s := _stem_token(t)) is not None:
-                counts[s] += weight
+                counts[s] = counts.get(s, 0.0) + weight
     length = sum(w for t, w in counts.items() if not t.startswith("~"))
     norm = K1 * (1 - B + B * length / AVERAGE_LENGTH)
     by_index: dict[int, float] = {}

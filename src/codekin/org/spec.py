@@ -40,7 +40,9 @@ def parse_store(text: str) -> StoreSpec:
         path, _, collection = text.removeprefix("qdrant-local:").partition("#")
         if not path:
             raise SpecError("qdrant-local: needs a directory, e.g. qdrant-local:./org-index")
-        return StoreSpec("local", path=str(Path(path).expanduser()), collection=collection or DEFAULT_COLLECTION)
+        return StoreSpec(
+            "local", path=str(Path(path).expanduser()), collection=collection or DEFAULT_COLLECTION
+        )
     if text.startswith(("qdrant://", "qdrants://")):
         parts = urlsplit(text)
         if not parts.hostname:
@@ -55,9 +57,7 @@ def parse_store(text: str) -> StoreSpec:
         return StoreSpec(
             "server", host=parts.hostname, port=port, https=parts.scheme == "qdrants", collection=collection
         )
-    raise SpecError(
-        f"unknown store {text!r}: use qdrant-local:DIR or qdrant://HOST:PORT/COLLECTION"
-    )
+    raise SpecError(f"unknown store {text!r}: use qdrant-local:DIR or qdrant://HOST:PORT/COLLECTION")
 
 
 @dataclass(frozen=True)
