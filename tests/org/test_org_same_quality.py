@@ -60,10 +60,16 @@ def test_dense_order_is_identical_on_both_stores(built: tuple[Path, str]) -> Non
     ):
         local.index()
         for query in QUERIES:
-            a = [(h.path, h.start_line, h.score) for h in local.search(query, 8)]
-            b = [(h.path, h.start_line, h.score) for h in shared.search(query, 8)]
-            assert [x[:2] for x in a] == [x[:2] for x in b], query
-            assert [x[2] for x in a] == pytest.approx([x[2] for x in b], abs=1e-3)
+            a = [(h.score, (h.path, h.start_line)) for h in local.search(query, 8)]
+            b = [(h.score, (h.path, h.start_line)) for h in shared.search(query, 8)]
+            assert [x[0] for x in a] == pytest.approx([x[0] for x in b], abs=TIE), query
+            where = {hit: score for score, hit in b}
+            for (score, hit), (_, other) in zip(a, b, strict=True):
+                if hit != other:  # only equal cosines (or the cut after the last) may swap places
+                    assert abs(where.get(hit, b[-1][0]) - score) <= TIE, query
+
+
+TIE = 2e-3  # cosines this close are equal (usearch and Qdrant round differently)
 
 
 def test_the_local_index_through_the_seam_ranks_exactly_as_workspace(built: tuple[Path, str]) -> None:
