@@ -95,6 +95,7 @@ class OrgReport:
     store: str
     repos: list[RepoReport]
     elapsed: float = 0.0
+    setup: float = 0.0  # of elapsed: starting the actors and loading the encoder
     embed_actors: int = 0
     encoded: int = 0  # texts the embedding actors encoded (as they counted them)
 
@@ -106,6 +107,7 @@ class OrgReport:
         return {
             "store": self.store,
             "elapsed": round(self.elapsed, 2),
+            "setup": round(self.setup, 2),
             "embed_actors": self.embed_actors,
             "encoded": self.encoded,
             "totals": self.totals(),
@@ -133,6 +135,14 @@ class Embedder:
     def count(self) -> int:
         """Texts this actor has encoded."""
         return self.encoded
+
+
+def actor_cpus(cluster_cpus: float, actors: int, gpus_per_actor: float) -> float:
+    """The CPUs each embedding actor reserves: none on a GPU; on CPUs, one each but always
+    leaving one for the chunking tasks (otherwise actors holding every CPU would starve them)."""
+    if gpus_per_actor:
+        return 0.0
+    return max(0.0, min(1.0, (cluster_cpus - 1) / actors))
 
 
 def make_encoder(options: OrgOptions) -> Encoder:
@@ -228,11 +238,14 @@ class OrgIndexer:
         report = OrgReport(self.store.spec.describe(), reports, embed_actors=opts.embed_actors)
         list_task = ray.remote(num_cpus=1)(list_repository)
         chunk_task = ray.remote(num_cpus=1)(chunk_files)
-        actor_cls = ray.remote(num_cpus=0 if opts.gpus_per_actor else 1, num_gpus=opts.gpus_per_actor)(
-            Embedder
-        )
-        actors = [actor_cls.remote(opts) for _ in range(max(1, opts.embed_actors))]
+        cpus = float(ray.cluster_resources().get("CPU", 1))
+        count = max(1, opts.embed_actors)
+        actor_cls = ray.remote(
+            num_cpus=actor_cpus(cpus, count, opts.gpus_per_actor), num_gpus=opts.gpus_per_actor
+        )(Embedder)
+        actors = [actor_cls.remote(opts) for _ in range(count)]
         model_id, model_hash, dim = ray.get(actors[0].info.remote())
+        report.setup = time.monotonic() - started
         self.store.ensure(Manifest(model_id, model_hash, dim, CHUNKER_VERSION))
 
         with tempfile.TemporaryDirectory(prefix="codekin-org-") as scratch:
@@ -252,7 +265,7 @@ class OrgIndexer:
             chunking: dict[Any, int] = {}
             embedding: dict[Any, int] = {}
             turn = 0
-            window = 2 * max(1, int(ray.cluster_resources().get("CPU", 1))) + 1  # chunk tasks in flight
+            window = 2 * max(1, int(cpus)) + 1  # chunk tasks in flight
             while todo or chunking or embedding:
                 while todo and len(chunking) < window:
                     i, batch, known = todo.popleft()
