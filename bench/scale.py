@@ -13,8 +13,10 @@ Corpus: the given bare git mirrors (default: four under /work/.mirror), extracte
 
 Rows at equal settings: ``single`` is ``Workspace.index()`` per repository (walk, chunk, embed,
 SQLite + usearch), ``ray cpus=N actors=A`` is ``codekin org index`` on a local Ray of N CPUs
-with A embedding actors into local-mode Qdrant. ``chunks/s`` counts chunks written per second
-of the job without its setup (Ray start, actors, model load: shown apart).
+with A embedding actors into qdrant-client's local mode, in memory (the pipeline's cost) or on
+disk (local mode commits every point to SQLite: its own ceiling, not a server's).
+``chunks/s`` counts chunks written per second of the job without its setup (Ray start, actors,
+model load: shown apart).
 """
 
 import ray  # noqa: I001  (first: before codekin loads usearch, see codekin.org.command.run_in_driver)
@@ -83,24 +85,32 @@ def single(roots: list[Path], encoder: Encoder, scratch: Path, label: str) -> Ro
     return Row(f"single process ({label})", chunks, seconds)
 
 
-def org(roots: list[Path], cpus: int, actors: int, options: OrgOptions, scratch: Path, label: str) -> Row:
-    store_dir = scratch / f"qdrant-{label}-{cpus}-{actors}"
+def org(
+    roots: list[Path],
+    cpus: int,
+    actors: int,
+    options: OrgOptions,
+    scratch: Path,
+    label: str,
+    disk: bool = False,
+) -> Row:
+    """An org job; into Qdrant's in-memory local mode unless ``disk`` (local mode on disk)."""
+    address = f"qdrant-local:{scratch / f'qdrant-{label}-{cpus}-{actors}'}" if disk else "qdrant-memory:"
     ray.init(num_cpus=cpus, include_dashboard=False, log_to_driver=False)
     try:
-        with QdrantStore(parse_store(f"qdrant-local:{store_dir}")) as store:
+        with QdrantStore(parse_store(address)) as store:
             opts = OrgOptions(**{**options.__dict__, "embed_actors": actors})
             report = OrgIndexer(store, opts).run([RepoSpec(r.name, str(r)) for r in roots])
     finally:
         ray.shutdown()
     chunks = report.totals()["chunks"]
-    return Row(
-        f"ray cpus={cpus} actors={actors} ({label})", chunks, report.elapsed - report.setup, report.setup
-    )
+    name = f"ray cpus={cpus} actors={actors} ({label}, {'qdrant on disk' if disk else 'qdrant in memory'})"
+    return Row(name, chunks, report.elapsed - report.setup, report.setup)
 
 
-def upsert_rate(roots: list[Path], dim: int, scratch: Path, batch: int = 256) -> tuple[int, float]:
-    """Points per second into a fresh local-mode collection: the corpus's chunks with their
-    sparse vectors and payload, and random unit dense vectors of the encoder's size."""
+def upsert_rate(roots: list[Path], dim: int, address: str, batch: int = 256) -> tuple[int, float]:
+    """Points per second into a fresh collection: the corpus's chunks with their sparse vectors
+    and payload, and random unit dense vectors of the encoder's size."""
     from qdrant_client import models as qm
 
     from codekin.org.qdrant_store import Manifest, chunk_payload
@@ -124,7 +134,7 @@ def upsert_rate(roots: list[Path], dim: int, scratch: Path, batch: int = 256) ->
         )
         for i, (repo, path, r) in enumerate(records)
     ]
-    with QdrantStore(parse_store(f"qdrant-local:{scratch / 'upsert'}")) as store:
+    with QdrantStore(parse_store(address)) as store:
         store.ensure(Manifest("bench", "bench", dim, "1"))
         started = time.monotonic()
         store.upsert(points, batch)
@@ -132,13 +142,13 @@ def upsert_rate(roots: list[Path], dim: int, scratch: Path, batch: int = 256) ->
 
 
 def table(rows: list[Row], reference: Row) -> None:
-    print(f"{'run':<44} {'chunks':>7} {'seconds':>8} {'setup s':>8} {'chunks/s':>9} {'vs single':>9}")
+    print(f"{'run':<58} {'chunks':>7} {'seconds':>8} {'setup s':>8} {'chunks/s':>9} {'vs single':>9}")
     for r in rows:
         ratio = r.rate / reference.rate if reference.rate else 0.0
-        print(f"{r.name:<44} {r.chunks:>7} {r.seconds:>8.1f} {r.setup:>8.1f} {r.rate:>9.1f} {ratio:>8.2f}x")
+        print(f"{r.name:<58} {r.chunks:>7} {r.seconds:>8.1f} {r.setup:>8.1f} {r.rate:>9.1f} {ratio:>8.2f}x")
 
 
-def projection(worker_rate: float, driver_rate: float, upsert: float, gpu_rate: float) -> None:
+def projection(worker_rate: float, driver_rate: float, upserts: dict[str, float], gpu_rate: float) -> None:
     print(f"\nprojection: {TARGET_REPOS:,} repositories, {TARGET_CHUNKS / 1e6:.0f}M chunks")
     print("  assumptions: embedding dominates and scales linearly with workers (each actor holds its own")
     print("  encoder; chunking is ~1 CPU per worker); 1 driver upserts to one Qdrant server;")
@@ -149,7 +159,8 @@ def projection(worker_rate: float, driver_rate: float, upsert: float, gpu_rate: 
         f"  measured here: CPU worker {worker_rate:.1f} chunks/s, driver/pipeline ceiling {driver_rate:,.0f}"
     )
     print(
-        f"  chunks/s (fake encoder, local-mode Qdrant), local-mode upsert {upsert:,.0f} points/s (in-process)"
+        f"  chunks/s (fake encoder, in-memory Qdrant); upserts {upserts['in memory']:,.0f} points/s in memory"
+        f", {upserts['on disk']:,.0f} on disk (local mode commits every point: no server figure here)"
     )
     print(f"  {'workers':>8} {'CPU workers (measured rate)':>30} {'GPU workers (assumed rate)':>28}")
     for n in (1, 8, 32, 128):
@@ -185,8 +196,9 @@ def main() -> int:
         print("fake encoder (the pipeline's own cost):")
         reference = single(roots, FakeEncoder(64), scratch, "fake")
         rows = [reference] + [org(roots, cpus, 1, fake, scratch, "fake") for cpus in (1, 2)]
+        rows.append(org(roots, 2, 1, fake, scratch, "fake", disk=True))
         table(rows, reference)
-        driver_rate = max(r.rate for r in rows[1:])
+        driver_rate = max(r.rate for r in rows[1:3])
 
         worker_rate = 0.0
         dim = 64
@@ -204,14 +216,20 @@ def main() -> int:
             table(rows, reference)
             worker_rate = rows[1].rate  # one worker: the 1-CPU run
 
-        count, seconds = upsert_rate(roots, dim, scratch)
-        upsert = count / seconds
-        print(
-            f"\nupsert into local-mode Qdrant: {count} points ({dim} dims + sparse) in {seconds:.1f}s, "
-            f"{upsert:,.0f} points/s (batches of 256)"
-        )
+        print()
+        upserts: dict[str, float] = {}
+        for where, address in (
+            ("in memory", "qdrant-memory:"),
+            ("on disk", f"qdrant-local:{scratch / 'up'}"),
+        ):
+            count, seconds = upsert_rate(roots, dim, address)
+            upserts[where] = count / seconds
+            print(
+                f"upsert into local-mode Qdrant {where}: {count} points ({dim} dims + sparse) "
+                f"in {seconds:.1f}s, {upserts[where]:,.0f} points/s (batches of 256)"
+            )
         if worker_rate:
-            projection(worker_rate, driver_rate, upsert, args.gpu_rate)
+            projection(worker_rate, driver_rate, upserts, args.gpu_rate)
     return 0
 
 

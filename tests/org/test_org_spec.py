@@ -21,6 +21,7 @@ def test_store_addresses() -> None:
     default = parse_store("qdrants://db.example.com")
     assert (default.port, default.collection, default.https) == (6333, "codekin", True)
     assert default.describe() == "qdrants://db.example.com:6333/codekin"
+    assert parse_store("qdrant-memory:").kind == "memory"
 
 
 @pytest.mark.parametrize(

@@ -79,6 +79,8 @@ class FileMarker:
 
 
 def connect(spec: StoreSpec) -> QdrantClient:
+    if spec.kind == "memory":
+        return QdrantClient(location=":memory:")
     if spec.kind == "local":
         try:
             return QdrantClient(path=spec.path)
@@ -128,12 +130,12 @@ class QdrantStore:
                 vectors_config={DENSE: qm.VectorParams(size=manifest.dim, distance=qm.Distance.COSINE)},
                 sparse_vectors_config={LEXICAL: qm.SparseVectorParams(modifier=qm.Modifier.IDF)},
             )
-            if self.spec.kind != "local":  # local mode has no payload indexes (and warns)
+            if self.spec.kind == "server":  # local mode has no payload indexes (and warns)
                 for key in _KEYWORDS:
                     self.client.create_payload_index(self.chunks_name, key, qm.PayloadSchemaType.KEYWORD)
         if not self.client.collection_exists(self.files_name):
             self.client.create_collection(self.files_name, vectors_config={})
-            if self.spec.kind != "local":
+            if self.spec.kind == "server":
                 self.client.create_payload_index(self.files_name, "repo", qm.PayloadSchemaType.KEYWORD)
         self.client.upsert(
             self.files_name, [qm.PointStruct(id=MANIFEST_ID, vector={}, payload=manifest.payload())]

@@ -17,10 +17,11 @@ class SpecError(ValueError):
 
 @dataclass(frozen=True)
 class StoreSpec:
-    """``qdrant-local:DIR`` (qdrant-client's in-process local mode, one process at a time) or
-    ``qdrant://HOST[:PORT][/COLLECTION]`` (a Qdrant server; ``qdrants://`` for TLS)."""
+    """``qdrant-local:DIR`` (qdrant-client's in-process local mode, one process at a time),
+    ``qdrant://HOST[:PORT][/COLLECTION]`` (a Qdrant server; ``qdrants://`` for TLS) or
+    ``qdrant-memory:`` (local mode in memory, gone with the process: benchmarks)."""
 
-    kind: str  # "local" | "server"
+    kind: str  # "local" | "server" | "memory"
     path: str = ""  # local mode: the directory
     host: str = ""
     port: int = DEFAULT_PORT
@@ -28,6 +29,8 @@ class StoreSpec:
     collection: str = DEFAULT_COLLECTION
 
     def describe(self) -> str:
+        if self.kind == "memory":
+            return "qdrant-memory:"
         if self.kind == "local":
             return f"qdrant-local:{self.path}"
         scheme = "qdrants" if self.https else "qdrant"
@@ -36,6 +39,8 @@ class StoreSpec:
 
 def parse_store(text: str) -> StoreSpec:
     text = text.strip()
+    if text == "qdrant-memory:":
+        return StoreSpec("memory")
     if text.startswith("qdrant-local:"):
         path, _, collection = text.removeprefix("qdrant-local:").partition("#")
         if not path:
