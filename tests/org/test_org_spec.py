@@ -71,3 +71,24 @@ def test_bad_repo_lists_say_why(tmp_path: Path, name: str, text: str, why: str) 
 def test_missing_repo_list(tmp_path: Path) -> None:
     with pytest.raises(SpecError, match="cannot read"):
         parse_repo_list(tmp_path / "nope.txt")
+
+
+def test_an_unreachable_server_is_a_clear_error() -> None:
+    pytest.importorskip("qdrant_client")
+    from codekin.embeddings.fake import FakeEncoder
+    from codekin.org.qdrant_store import StoreProblem
+    from codekin.org.shared import SharedIndex
+
+    with pytest.raises(StoreProblem, match="cannot read qdrant://127.0.0.1:9/acme"):
+        SharedIndex("qdrant://127.0.0.1:9/acme", lambda: FakeEncoder(8))
+
+
+def test_a_missing_local_store_is_not_created_by_a_search(tmp_path: Path) -> None:
+    pytest.importorskip("qdrant_client")
+    from codekin.embeddings.fake import FakeEncoder
+    from codekin.org.qdrant_store import StoreProblem
+    from codekin.org.shared import SharedIndex
+
+    with pytest.raises(StoreProblem, match="no such directory"):
+        SharedIndex(f"qdrant-local:{tmp_path / 'none'}", lambda: FakeEncoder(8))
+    assert not (tmp_path / "none").exists()

@@ -22,6 +22,10 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, RuntimeError, ValueError) as exc:
         print(f"codekin: error: {exc}", file=sys.stderr)
         return 1
+    except Exception as exc:  # a store or cluster failure (their clients raise many types)
+        logging.getLogger("codekin").debug("org job failed", exc_info=True)
+        print(f"codekin: error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("codekin: interrupted; the next run resumes from the files already stored", file=sys.stderr)
         return 130

@@ -38,7 +38,12 @@ class SharedIndex:
         self.searcher = StoreSearcher(self.store, encoder, hybrid=hybrid)
 
     def search(self, query: str, k: int, filters: Filters, repos: Sequence[str] = ()) -> list[OrgHit]:
-        return self.searcher.search(query, k, filters, repos)
+        try:
+            return self.searcher.search(query, k, filters, repos)
+        except StoreProblem:
+            raise
+        except Exception as exc:  # the client's network and server errors have many types
+            raise StoreProblem(f"searching {self.store.spec.describe()} failed: {exc}") from exc
 
     def close(self) -> None:
         self.store.close()
