@@ -107,6 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--model", default=None, help="encoder: packaged model name, transformers id or directory")
     p.add_argument("--index-dir", default=None, help="where the index lives (one root only)")
+    p.add_argument(
+        "--store", default=None, help="answer search from a shared org index (qdrant-local:DIR, qdrant://…)"
+    )
     p.add_argument("-v", "--verbose", action="count", default=0, help="more logging on stderr")
 
     p = sub.add_parser("agents-md", help="add codekin's tool instructions for agents to AGENTS.md")
@@ -399,7 +402,7 @@ def cmd_agents(args: argparse.Namespace) -> int:
     if args.index_dir and len(args.root or []) > 1:
         print("codekin: error: --index-dir needs a single --root", file=sys.stderr)
         return 2
-    overrides = {"model": args.model, "index_dir": args.index_dir}
+    overrides = {"model": args.model, "index_dir": args.index_dir, "store": args.store}
     return run_stdio([Path(r) for r in args.root or []], overrides)
 
 

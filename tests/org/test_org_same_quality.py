@@ -119,3 +119,26 @@ def test_a_store_built_with_another_model_is_refused(
     monkeypatch.setattr("codekin.workspace.load_encoder", lambda *a, **k: Other(FAKE_DIM))
     assert main(["search", "--root", str(repo), "--store", store, "q"]) == 1
     assert "was built with fake" in capsys.readouterr().err
+
+
+def test_mcp_search_answers_from_the_store_with_repositories(built: tuple[Path, str]) -> None:
+    import anyio
+    from mcp import Client
+
+    from codekin.agents.mcp_server import build_server
+
+    repo, store = built
+    app = build_server([repo], {"store": store}, encoder=FakeEncoder(FAKE_DIM), watch=False)
+
+    async def ask(args: dict[str, object]) -> str:
+        async with Client(app.server) as client:
+            result = await client.call_tool("search", args)
+            assert not result.is_error
+            return result.content[0].text  # type: ignore[union-attr]
+
+    try:
+        found = anyio.run(ask, {"query": "area of a circle", "k": 2, "snippet": "path"})
+        assert "1. sample:src/geometry.py:" in found and "Circle.area" in found
+        assert "no results" in anyio.run(ask, {"query": "area of a circle", "repos": ["other"]})
+    finally:
+        app.roots.close()
