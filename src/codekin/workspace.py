@@ -406,6 +406,8 @@ class Workspace:
         query = valid_text(query)
         if not query.strip():
             return []
+        if self.settings.store:
+            raise LookupError("file results are not available over a shared store (store setting) yet")
         return self._searcher().search_files(query, k, _filters(languages, paths))
 
     @_read_guard
