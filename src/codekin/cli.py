@@ -68,6 +68,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--path", action="append", default=None, help="only paths matching this glob (repeatable)")
     p.add_argument("--files", action="store_true", help="the best files (with their best chunks), not chunks")
     p.add_argument("--no-update", action="store_true", help="search the index as it is, without updating")
+    p.add_argument(
+        "--store",
+        default=None,
+        help="search a shared org index: qdrant-local:DIR or qdrant://HOST:PORT/COLLECTION",
+    )
+    p.add_argument(
+        "--repo", action="append", default=None, help="with --store: only this repository (repeatable)"
+    )
     _add_common(p)
 
     p = sub.add_parser(
@@ -110,6 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--model", default=None, help="encoder: packaged model name, transformers id or directory")
     p.add_argument("--index-dir", default=None, help="where the index lives (one root only)")
+    p.add_argument(
+        "--store", default=None, help="answer search from a shared org index (qdrant-local:DIR, qdrant://…)"
+    )
     p.add_argument("-v", "--verbose", action="count", default=0, help="more logging on stderr")
 
     p = sub.add_parser("agents-md", help="add codekin's tool instructions for agents to AGENTS.md")
@@ -155,6 +166,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-update", action="store_true", help="search the index as it is, without updating")
     _add_common(p)
 
+    from codekin.org.command import add_parser as add_org_parser  # no Ray or Qdrant import
+
+    add_org_parser(sub)
+
     p = sub.add_parser("serve", help="run the language server (stdio by default)")
     p.add_argument("--tcp", default=None, metavar="HOST:PORT", help="listen on TCP instead of stdio")
     p.add_argument("--log-file", default=None, help="also write logs to this file")
@@ -178,7 +193,11 @@ def _setup_logging(verbose: int) -> None:
 def open_workspace(args: argparse.Namespace) -> Workspace:
     root = Path(getattr(args, "path", None) or args.root or ".")
     settings, problems = load_file_settings(root.resolve()) if root.is_dir() else (Settings(), [])
-    overrides: dict[str, Any] = {"model": args.model, "index_dir": args.index_dir}
+    overrides: dict[str, Any] = {
+        "model": args.model,
+        "index_dir": args.index_dir,
+        "store": getattr(args, "store", None),
+    }
     settings, more = merge(settings, overrides, "command line")
     for problem in problems + more:
         log.warning("%s", problem)
@@ -196,6 +215,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_server(tcp=args.tcp, log_file=args.log_file)
     if args.command in ("mcp", "agents-md"):
         return cmd_agents(args)
+    if args.command == "org":
+        from codekin.org.command import run_in_driver
+
+        try:
+            return run_in_driver(list(argv) if argv is not None else sys.argv[1:])
+        except RuntimeError as exc:
+            print(f"codekin: error: {exc}", file=sys.stderr)
+            return 1
     try:
         with open_workspace(args) as ws:
             handler = {
@@ -324,8 +351,16 @@ def _ensure_fresh(ws: Workspace, args: argparse.Namespace) -> None:
 
 
 def cmd_search(ws: Workspace, args: argparse.Namespace) -> int:
-    _ensure_fresh(ws, args)
     query = " ".join(args.query)
+    if ws.settings.store:  # a shared org index: nothing local to update
+        if args.files:
+            raise LookupError("--files is not available over a shared store (--store) yet")
+        hits = ws.search(query, args.k, languages=args.language, paths=args.path, repos=args.repo)
+        _print_hits(hits, args.json)
+        return 0
+    if args.repo:
+        raise LookupError("--repo narrows a shared store: give --store too")
+    _ensure_fresh(ws, args)
     if args.files:
         _print_files(ws.files(query, args.k, languages=args.language, paths=args.path), args.json)
     else:
@@ -405,7 +440,7 @@ def cmd_agents(args: argparse.Namespace) -> int:
     if args.index_dir and len(args.root or []) > 1:
         print("codekin: error: --index-dir needs a single --root", file=sys.stderr)
         return 2
-    overrides = {"model": args.model, "index_dir": args.index_dir}
+    overrides = {"model": args.model, "index_dir": args.index_dir, "store": args.store}
     return run_stdio([Path(r) for r in args.root or []], overrides)
 
 
@@ -622,7 +657,9 @@ def _print_hits(hits: list[Hit], as_json: bool) -> None:
         print("no results")
         return
     for h in hits:
-        print(f"{h.path}:{h.start_line}-{h.end_line}  {h.symbol or h.kind}  {_score(h)}")
+        repo = getattr(h, "repo", "")  # hits of a shared org index name their repository
+        where = f"{repo}:{h.path}" if repo else h.path
+        print(f"{where}:{h.start_line}-{h.end_line}  {h.symbol or h.kind}  {_score(h)}")
         snippet = [line for line in h.text.splitlines() if line.strip()][:3]
         for line in snippet:
             print(f"    {line[:120]}")

@@ -33,6 +33,9 @@ class Settings:
     debounce_ms: int = 300
     code_lens: bool = False  # "N similar" lenses in the language server
     code_lens_threshold: float = 0.85
+    # a shared org index searched instead of the local one (codekin.org, the codekin[org] extra):
+    # "qdrant-local:DIR" or "qdrant://HOST:PORT/COLLECTION"; "" = the local index
+    store: str = ""
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)

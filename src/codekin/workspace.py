@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from codekin.context import Context, build_context
 from codekin.embeddings import Encoder, load_encoder
@@ -31,6 +31,9 @@ from codekin.parsers import CHUNKER_VERSION
 from codekin.parsers.model import Chunk
 from codekin.safetext import valid_text
 from codekin.settings import Settings, load_file_settings
+
+if TYPE_CHECKING:
+    from codekin.org.shared import SharedIndex
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +107,10 @@ class Workspace:
         settings: Settings | None = None,
         *,
         encoder: Encoder | None = None,
+        store: str | None = None,
     ) -> None:
+        """``store``: search a shared org index (``qdrant-local:DIR``, ``qdrant://HOST:PORT/C``)
+        instead of the local one, as the ``store`` setting does."""
         self.root = Path(root).resolve()
         if not self.root.is_dir():
             raise NotADirectoryError(f"workspace root {self.root} is not a directory")
@@ -113,7 +119,8 @@ class Workspace:
             settings, self.settings_problems = load_file_settings(self.root)
             for problem in self.settings_problems:
                 log.warning("%s", problem)
-        self.settings = settings
+        self.settings = settings.replace(store=store) if store else settings
+        self._shared: SharedIndex | None = None  # the org index named by settings.store, once opened
         self.index_dir = (
             Path(settings.index_dir).expanduser().resolve() if settings.index_dir else self.root / ".codekin"
         )
@@ -384,12 +391,25 @@ class Workspace:
         *,
         languages: Iterable[str] | None = None,
         paths: Iterable[str] | None = None,
+        repos: Iterable[str] | None = None,
     ) -> list[Hit]:
-        """Natural-language (or identifier) query -> the k best chunks."""
+        """Natural-language (or identifier) query -> the k best chunks. ``repos`` narrows a
+        shared org index (the ``store`` setting) to those repositories."""
         query = valid_text(query)
         if not query.strip():
             return []
+        if self.settings.store:  # a shared org index: its hits name their repository
+            return list(self.shared_index().search(query, k, _filters(languages, paths), tuple(repos or ())))
         return self._searcher().search(query, k, _filters(languages, paths))
+
+    def shared_index(self) -> SharedIndex:
+        """The shared org index named by the ``store`` setting (opened read-only, once)."""
+        with self._open_lock:
+            if self._shared is None:
+                from codekin.org import open_shared
+
+                self._shared = open_shared(self.settings.store, lambda: self.encoder, self.settings.hybrid)
+            return self._shared
 
     @_read_guard
     def files(
@@ -404,6 +424,8 @@ class Workspace:
         query = valid_text(query)
         if not query.strip():
             return []
+        if self.settings.store:
+            raise LookupError("file results are not available over a shared store (store setting) yet")
         return self._searcher().search_files(query, k, _filters(languages, paths))
 
     @_read_guard
@@ -642,6 +664,9 @@ class Workspace:
 
     def close(self) -> None:
         """Save vectors not yet on disk (if no other process is writing), then close."""
+        if self._shared is not None:
+            self._shared.close()
+            self._shared = None
         if self._index is None:
             return
         replaced = layout.identity(self.index_dir) != self._identity

@@ -6,7 +6,7 @@ export const CLIENT_ONLY_KEYS = ['server', 'trace', 'search', 'similar', 'contex
 /** Server settings, as the server's settings tree names them (camelCase). */
 export const SERVER_KEYS = [
   'model', 'device', 'batchSize', 'maxTokens', 'indexDir', 'include', 'exclude', 'secretPatterns',
-  'maxFileBytes', 'maxChunkBytes', 'hybrid', 'debounceMs', 'codeLens', 'codeLensThreshold',
+  'maxFileBytes', 'maxChunkBytes', 'hybrid', 'debounceMs', 'codeLens', 'codeLensThreshold', 'store',
 ] as const;
 
 /**

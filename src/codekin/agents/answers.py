@@ -54,7 +54,8 @@ def read_cursor(cursor: str | None, query_id: str) -> int:
 
 def location(found: Found, several_roots: bool) -> str:
     h = found.hit
-    prefix = f"{found.root.name}/" if several_roots else ""
+    repo = getattr(h, "repo", "")  # a hit of a shared org index names its repository
+    prefix = f"{repo}:" if repo else f"{found.root.name}/" if several_roots else ""
     return f"{prefix}{h.path}:{h.start_line}-{h.end_line}"
 
 

@@ -112,19 +112,22 @@ class CodekinMCP:
             ] = "short",
             cursor: Annotated[str | None, Field(description="from a previous answer: the next page")] = None,
             max_tokens: Tokens = DEFAULT_TOKENS,
+            repos: Annotated[
+                list[str] | None, Field(description="shared org index (store setting): only these repos")
+            ] = None,
         ) -> str:
             """Semantic code search over the indexed repositories: the best chunks (functions,
             methods, classes) for a natural-language question or an identifier."""
             if not query.strip():
                 raise ToolError("query is empty")
-            query_id = fingerprint(query, languages, paths, files)
+            query_id = fingerprint(query, languages, paths, files, repos)
             try:
                 offset = read_cursor(cursor, query_id)
             except BadCursor as exc:
                 raise ToolError(str(exc)) from exc
             notes = await self._ready(ctx)
             want = min(offset + k, MAX_RESULTS)
-            found = await self._run(self._search_all, query, want, languages, paths, files)
+            found = await self._run(self._search_all, query, want, languages, paths, files, repos)
             page = found[offset:want]
             listing = list_hits(
                 page, start=offset, snippet=snippet, max_tokens=max_tokens, several_roots=self._several()
@@ -218,14 +221,20 @@ class CodekinMCP:
 
     # --- work (reader threads) ----------------------------------------------------------------
     def _search_all(
-        self, query: str, k: int, languages: list[str] | None, paths: list[str] | None, files: bool
+        self,
+        query: str,
+        k: int,
+        languages: list[str] | None,
+        paths: list[str] | None,
+        files: bool,
+        repos: list[str] | None = None,
     ) -> list[Found]:
         found: list[Found] = []
         for ws in self.roots.workspaces():
             if files:
                 hits = [f.hits[0] for f in ws.files(query, k, languages=languages, paths=paths) if f.hits]
             else:
-                hits = ws.search(query, k, languages=languages, paths=paths)
+                hits = ws.search(query, k, languages=languages, paths=paths, repos=repos)
             found += [Found(ws.root, h) for h in hits]
         if self._several():  # one root keeps its ranking; several interleave by similarity
             found.sort(key=lambda f: -f.hit.score)

@@ -1,0 +1,49 @@
+"""A shared index opened for searching (``Workspace(store=...)``, ``search --store``): read-only,
+checked against the workspace's encoder."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from codekin.embeddings.base import Encoder
+from codekin.index.search import Filters
+from codekin.org.qdrant_store import QdrantStore, StoreProblem
+from codekin.org.search import OrgHit, StoreSearcher
+from codekin.org.spec import SpecError, parse_store
+
+
+class SharedIndex:
+    def __init__(self, address: str, load_encoder: Callable[[], Encoder], hybrid: bool = True) -> None:
+        try:
+            spec = parse_store(address)
+        except SpecError as exc:
+            raise StoreProblem(str(exc)) from None
+        if spec.kind == "local" and not Path(spec.path).is_dir():  # opening would create it
+            raise StoreProblem(f"{spec.describe()}: no such directory (run: codekin org index)")
+        self.store = QdrantStore(spec)
+        try:
+            manifest = self.store.manifest()
+            if manifest is None:
+                raise StoreProblem(f"{spec.describe()} holds no codekin index (run: codekin org index)")
+            encoder = load_encoder()
+            if manifest.model_hash != encoder.model_hash:
+                raise StoreProblem(
+                    f"{spec.describe()} was built with {manifest.model_id}; search it with that model "
+                    f"(--model {manifest.model_id}), not {encoder.model_id}"
+                )
+        except BaseException:
+            self.store.close()
+            raise
+        self.searcher = StoreSearcher(self.store, encoder, hybrid=hybrid)
+
+    def search(self, query: str, k: int, filters: Filters, repos: Sequence[str] = ()) -> list[OrgHit]:
+        try:
+            return self.searcher.search(query, k, filters, repos)
+        except StoreProblem:
+            raise
+        except Exception as exc:  # the client's network and server errors have many types
+            raise StoreProblem(f"searching {self.store.spec.describe()} failed: {exc}") from exc
+
+    def close(self) -> None:
+        self.store.close()
