@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pathspec
 
+from codekin.paths import rel_path as rel_path  # the one implementation; imported from here too
 from codekin.safetext import REPLACEMENT
 
 log = logging.getLogger(__name__)
@@ -343,13 +344,3 @@ def looks_minified(data: bytes) -> bool:
         return False
     lines = data.count(b"\n") + 1
     return len(data) / lines > MINIFIED_LINE_BYTES
-
-
-def rel_path(root: Path, path: str | Path) -> str | None:
-    """``path`` relative to ``root`` with "/" separators, or None when outside it."""
-    absolute = os.path.abspath(root / path)
-    try:
-        rel = Path(absolute).relative_to(os.path.abspath(root)).as_posix()
-    except ValueError:
-        return None
-    return None if rel == "." else rel

@@ -13,7 +13,8 @@ from typing import Any, TypeVar
 
 from codekin.embeddings import Encoder, load_encoder
 from codekin.index.indexer import IndexStats, ProgressCallback
-from codekin.server.protocol import FolderStatus, IndexStateName, IndexStatusResult, path_to_uri
+from codekin.paths import path_to_uri, within
+from codekin.server.protocol import FolderStatus, IndexStateName, IndexStatusResult
 from codekin.settings import Settings
 from codekin.watch import Debouncer, TreeWatcher, is_noise
 from codekin.workspace import Workspace
@@ -102,9 +103,7 @@ class ServerState:
         """The innermost folder containing ``path``."""
         best: FolderIndex | None = None
         for root, folder in self.folders.items():
-            if (path == root or path.is_relative_to(root)) and (
-                best is None or len(root.parts) > len(best.root.parts)
-            ):
+            if within(str(root), str(path)) and (best is None or len(root.parts) > len(best.root.parts)):
                 best = folder
         return best
 

@@ -18,6 +18,7 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver, ObservedWatch
 
 from codekin.files import DEFAULT_SKIP_DIRS
+from codekin.paths import rel_path, within
 
 log = logging.getLogger(__name__)
 
@@ -28,11 +29,12 @@ _QUIET_EVENTS = (FileOpenedEvent, FileClosedNoWriteEvent, DirModifiedEvent)
 def is_noise(path: str | Path, root: Path, index_dirs: Iterable[Path] = ()) -> bool:
     """Paths never worth an index update: VCS internals, caches and dependency folders below
     ``root`` (only the part below it counts), and index directories."""
-    p = Path(path)
-    if any(p == d or p.is_relative_to(d) for d in index_dirs):
+    if any(within(str(d), str(path)) for d in index_dirs):
         return True
-    rel = p.relative_to(root) if p.is_relative_to(root) else p
-    return any(part in DEFAULT_SKIP_DIRS for part in rel.parts)
+    if within(str(root), str(path)):
+        rel = rel_path(root, path)
+        return rel is not None and any(part in DEFAULT_SKIP_DIRS for part in rel.split("/"))
+    return any(part in DEFAULT_SKIP_DIRS for part in Path(path).parts)
 
 
 def expand_dir(path: str) -> list[str]:

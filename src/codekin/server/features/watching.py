@@ -10,8 +10,8 @@ from pathlib import Path
 
 from lsprotocol import types
 
+from codekin.paths import uri_to_path
 from codekin.server.core import CodekinServer
-from codekin.server.protocol import uri_to_path
 from codekin.watch import TreeWatcher
 from codekin.watch.observer import expand_dir
 
