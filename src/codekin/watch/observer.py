@@ -55,12 +55,13 @@ class _Handler(FileSystemEventHandler):
     def on_any_event(self, event: FileSystemEvent) -> None:
         if isinstance(event, _QUIET_EVENTS):
             return
-        paths = [os.fsdecode(event.src_path)]
-        if event.dest_path:
-            paths.append(os.fsdecode(event.dest_path))
-        if event.is_directory and event.event_type in ("created", "moved"):
+        # A move from outside the tree has no source on Windows (""); events_lost names the
+        # watched root, which the server then walks again.
+        paths = [p for p in (os.fsdecode(event.src_path), os.fsdecode(event.dest_path)) if p]
+        if paths and event.is_directory and event.event_type in ("created", "moved"):
             paths += expand_dir(paths[-1])
-        self.sink(paths)
+        if paths:
+            self.sink(paths)
 
 
 class TreeWatcher:

@@ -21,15 +21,22 @@ log = logging.getLogger(__name__)
 def register(server: CodekinServer) -> None:
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def watched_files_changed(ls: CodekinServer, params: types.DidChangeWatchedFilesParams) -> None:
-        paths: list[str] = []
-        for change in params.changes:
-            path = uri_to_path(change.uri)
-            if path is None:
-                continue
-            paths.append(str(path))
-            if change.type == types.FileChangeType.Created and path.is_dir():
-                paths += expand_dir(str(path))
-        ls.state.debouncer.add(paths)
+        ls.state.debouncer.add(watched_paths(params.changes))
+
+
+def watched_paths(changes: list[types.FileEvent]) -> list[str]:
+    """The paths a client's file events name. VS Code reports a rename as Deleted + Created, a
+    deleted folder as one Deleted (its files are dropped by prefix) and a created folder as one
+    Created (its files are listed here); a URI of another scheme is ignored."""
+    paths: list[str] = []
+    for change in changes:
+        path = uri_to_path(change.uri)
+        if path is None:
+            continue
+        paths.append(str(path))
+        if change.type == types.FileChangeType.Created and path.is_dir():
+            paths += expand_dir(str(path))
+    return paths
 
 
 async def start_watching(ls: CodekinServer) -> None:
