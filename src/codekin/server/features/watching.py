@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
 from lsprotocol import types
@@ -24,7 +25,7 @@ def register(server: CodekinServer) -> None:
         ls.state.debouncer.add(watched_paths(params.changes))
 
 
-def watched_paths(changes: list[types.FileEvent]) -> list[str]:
+def watched_paths(changes: Sequence[types.FileEvent]) -> list[str]:
     """The paths a client's file events name. VS Code reports a rename as Deleted + Created, a
     deleted folder as one Deleted (its files are dropped by prefix) and a created folder as one
     Created (its files are listed here); a URI of another scheme is ignored."""
