@@ -314,7 +314,10 @@ class FileFilter:
         return st
 
 
-_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+# O_BINARY (Windows): a descriptor opened without it reads in text mode (CRLF -> LF, stops at ^Z).
+_OPEN_FLAGS = (
+    os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
+)
 
 
 def read_source(entry: FileEntry) -> bytes:
