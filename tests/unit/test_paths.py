@@ -182,3 +182,35 @@ def test_folding_asks_the_file_system_once_per_check() -> None:
         "/Users/alice/Shop", "/users/alice/shop/a.py", windows=False, fold_case=True, same_dir=same
     )
     assert key == "a.py" and asked == [("/users/alice/shop", "/Users/alice/Shop")]
+
+
+class _Doc:
+    def __init__(self, uri: str, source: str) -> None:
+        self.uri, self.source = uri, source
+
+
+class _Workspace:
+    def __init__(self, docs: list[_Doc]) -> None:
+        from urllib.parse import unquote
+
+        self.text_documents = {unquote(d.uri): d for d in docs}  # as pygls keys them
+
+
+class _Server:
+    def __init__(self, docs: list[_Doc]) -> None:
+        self.workspace = _Workspace(docs)
+
+
+def test_open_buffers_are_found_whatever_uri_spelling_the_client_used(tmp_path: Path) -> None:
+    """A client may spell a document's URI unlike codekin does (``file:///c%3A/`` against
+    ``file:///C:/`` on Windows; here ``file://localhost/``): its unsaved text is still used."""
+    from codekin.server.text import document_text
+
+    path = tmp_path / "My Shop" / "cart.py"
+    path.parent.mkdir()
+    path.write_text("on disk\n")
+    other = tmp_path / "other.py"
+    ls = _Server([_Doc("file://localhost" + path.as_uri()[len("file://") :], "in the editor\n")])
+    assert document_text(ls, path) == "in the editor\n"  # type: ignore[arg-type]
+    assert document_text(ls, other) is None  # type: ignore[arg-type]
+    assert document_text(_Server([_Doc(path.as_uri(), "exact\n")]), path) == "exact\n"  # type: ignore[arg-type]
