@@ -312,7 +312,7 @@ def assert_index_matches_disk(folder: FolderIndex) -> None:
 @pytest.mark.parametrize("name", list(WATCHDOG_SEQUENCES))
 def test_watchdog_sequences(name: str, flush: str, served: tuple[ServerState, FolderIndex]) -> None:
     state, folder = served
-    handler = _Handler(state.debouncer.add)
+    handler = _Handler(state.debouncer.add, state.rescan)
     for op, make_events in WATCHDOG_SEQUENCES[name]:
         op(folder.root)
         for event in make_events(folder.root):
@@ -347,7 +347,7 @@ def test_client_uris_in_vscode_spelling(served: tuple[ServerState, FolderIndex])
 def test_events_lost_walks_the_folder_again(served: tuple[ServerState, FolderIndex]) -> None:
     state, folder = served
     several_changes(folder.root)
-    handler = _Handler(state.debouncer.add)
+    handler = _Handler(state.debouncer.add, state.rescan)
     handler.dispatch(EventsLostEvent(str(folder.root), is_directory=True))
     settle(state)
     ws = folder.workspace

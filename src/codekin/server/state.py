@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from codekin.embeddings import Encoder, load_encoder
 from codekin.index.indexer import IndexStats, ProgressCallback
-from codekin.paths import path_to_uri, rel_path, within
+from codekin.paths import path_to_uri, within
 from codekin.server.protocol import FolderStatus, IndexStateName, IndexStatusResult
 from codekin.settings import Settings
 from codekin.watch import Debouncer, TreeWatcher, is_noise
@@ -244,15 +244,11 @@ class ServerState:
         """Debounced changed paths -> one writer job per folder (coalesced while the writer is busy)."""
         index_dirs = self.index_dirs()
         todo: list[FolderIndex] = []
-        rescan: dict[Path, FolderIndex] = {}
         with self._lock:
             for raw in paths:
                 path = Path(raw)
                 folder = self.folder_of(path)
                 if folder is None or is_noise(path, folder.root, index_dirs):
-                    continue
-                if rel_path(folder.root, path) is None:  # the folder itself: its watcher lost events
-                    rescan[folder.root] = folder
                     continue
                 pending = self._pending.setdefault(folder.root, set())
                 if not pending:
@@ -260,7 +256,11 @@ class ServerState:
                 pending.add(str(path))
         for folder in todo:
             self.write(self._apply_pending, folder)
-        for folder in rescan.values():
+
+    def rescan(self, root: str) -> None:
+        """The watcher lost events under ``root`` (a full event buffer): walk its folder again."""
+        folder = self.folder_of(Path(root))
+        if folder is not None:
             log.warning("file events under %s were lost; walking the whole folder again", folder.root)
             self.schedule_index(folder)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from watchdog.events import (
     DirModifiedEvent,
+    EventsLostEvent,
     FileClosedNoWriteEvent,
     FileOpenedEvent,
     FileSystemEvent,
@@ -49,14 +50,19 @@ def expand_dir(path: str) -> list[str]:
 
 
 class _Handler(FileSystemEventHandler):
-    def __init__(self, sink: Callable[[list[str]], None]) -> None:
+    def __init__(self, sink: Callable[[list[str]], None], on_lost: Callable[[str], None] | None) -> None:
         self.sink = sink
+        self.on_lost = on_lost
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         if isinstance(event, _QUIET_EVENTS):
             return
-        # A move from outside the tree has no source on Windows (""); events_lost names the
-        # watched root, which the server then walks again.
+        if isinstance(event, EventsLostEvent):  # inotify queue or ReadDirectoryChangesW buffer full
+            log.warning("file events lost under %s", os.fsdecode(event.src_path))
+            if self.on_lost is not None:
+                self.on_lost(os.fsdecode(event.src_path))
+            return
+        # A move from outside the tree has no source on Windows ("").
         paths = [p for p in (os.fsdecode(event.src_path), os.fsdecode(event.dest_path)) if p]
         if paths and event.is_directory and event.event_type in ("created", "moved"):
             paths += expand_dir(paths[-1])
@@ -65,10 +71,13 @@ class _Handler(FileSystemEventHandler):
 
 
 class TreeWatcher:
-    """Watches folders recursively and hands every changed path (file or directory) to ``sink``."""
+    """Watches folders recursively and hands every changed path (file or directory) to ``sink``;
+    ``on_lost(root)`` when events under a watched root were dropped (it must be walked again)."""
 
-    def __init__(self, sink: Callable[[list[str]], None]) -> None:
-        self._handler = _Handler(sink)
+    def __init__(
+        self, sink: Callable[[list[str]], None], on_lost: Callable[[str], None] | None = None
+    ) -> None:
+        self._handler = _Handler(sink, on_lost)
         self._observer: BaseObserver = Observer()
         self._watches: dict[Path, ObservedWatch] = {}
         self._started = False

@@ -63,7 +63,7 @@ async def start_watching(ls: CodekinServer) -> None:
         return
     watcher = state.tree_watcher
     if watcher is None:
-        watcher = state.tree_watcher = TreeWatcher(state.debouncer.add)
+        watcher = state.tree_watcher = TreeWatcher(state.debouncer.add, state.rescan)
     for folder in state.folders.values():
         if folder.root.is_dir():
             try:
