@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pathspec
 
+from codekin.paths import rel_path as rel_path  # the one implementation; imported from here too
 from codekin.safetext import REPLACEMENT
 
 log = logging.getLogger(__name__)
@@ -313,7 +314,10 @@ class FileFilter:
         return st
 
 
-_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+# O_BINARY (Windows): a descriptor opened without it reads in text mode (CRLF -> LF, stops at ^Z).
+_OPEN_FLAGS = (
+    os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
+)
 
 
 def read_source(entry: FileEntry) -> bytes:
@@ -343,13 +347,3 @@ def looks_minified(data: bytes) -> bool:
         return False
     lines = data.count(b"\n") + 1
     return len(data) / lines > MINIFIED_LINE_BYTES
-
-
-def rel_path(root: Path, path: str | Path) -> str | None:
-    """``path`` relative to ``root`` with "/" separators, or None when outside it."""
-    absolute = os.path.abspath(root / path)
-    try:
-        rel = Path(absolute).relative_to(os.path.abspath(root)).as_posix()
-    except ValueError:
-        return None
-    return None if rel == "." else rel

@@ -143,7 +143,7 @@ export class ServerManager implements vscode.Disposable {
     const serverOptions: ServerOptions = {
       command: located.command,
       args: located.args,
-      options: { env: { ...process.env, ...env }, cwd: folder?.uri.fsPath },
+      options: { env: { ...process.env, ...env }, cwd: folder?.uri.fsPath, shell: located.shell },
     };
     const clientOptions: LanguageClientOptions = {
       documentSelector: LANGUAGES.map((language) => ({ scheme: 'file', language })),

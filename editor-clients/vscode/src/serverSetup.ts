@@ -63,9 +63,10 @@ export async function onInterpreterChange(listener: () => void): Promise<vscode.
   return api?.onDidChangeActiveEnvironmentPath?.(listener);
 }
 
-export function interpreterHasCodekin(python: string): Promise<boolean> {
+/** Whether `command ...args` exits 0 within 30 s (a Python probe; never through a shell). */
+export function runs(command: string, args: string[]): Promise<boolean> {
   return new Promise((resolve) => {
-    execFile(python, ['-c', 'import codekin'], { timeout: 30000 }, (err) => resolve(!err));
+    execFile(command, args, { timeout: 30000, windowsHide: true }, (err) => resolve(!err));
   });
 }
 
@@ -76,9 +77,10 @@ export async function findServer(resource?: vscode.Uri): Promise<Located> {
     configuredPath: cfg.get<string>('server.path', ''),
     args: cfg.get<string[]>('server.args', ['serve']),
     interpreter: await selectedInterpreter(resource),
+    workspaceFolders: (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath),
     homeDir: os.homedir(),
     fileExists,
-    interpreterHasCodekin,
+    runs,
     which: (name) => whichIn(name, process.env.PATH, fileExists),
   });
 }

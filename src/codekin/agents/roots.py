@@ -87,7 +87,7 @@ class AgentRoots:
     def _watch(self, folder: FolderIndex) -> None:
         state = self.state
         if state.tree_watcher is None:
-            state.tree_watcher = TreeWatcher(state.debouncer.add)
+            state.tree_watcher = TreeWatcher(state.debouncer.add, state.rescan)
             state.watcher = "server"
         try:
             state.tree_watcher.watch(folder.root)

@@ -225,7 +225,12 @@ def _write_file(index_dir: Path, file: str, name: str) -> None:
 
 
 def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
+    """Make a rename in ``path`` durable. Windows cannot open a directory (PermissionError) and
+    needs no such step: NTFS journals the rename itself."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except PermissionError:
+        return
     try:
         os.fsync(fd)
     finally:

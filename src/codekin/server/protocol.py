@@ -10,9 +10,10 @@ from typing import Any, Literal, TypedDict
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
-from pygls.uris import to_fs_path
 
 from codekin.hit import Hit
+from codekin.paths import path_to_uri as path_to_uri
+from codekin.paths import uri_to_path as uri_to_path
 
 # Custom methods (docs/lsp-extensions.md).
 SEARCH = "codekin/search"
@@ -258,23 +259,6 @@ def parse_context(params: Any) -> ContextParams:
     if not query and (uri is None or position is None):
         raise invalid(f"{CONTEXT}: give 'query' or 'textDocument' and 'position'")
     return ContextParams(budget, uri, position, query)
-
-
-# --- URIs -----------------------------------------------------------------------------------
-def uri_to_path(uri: str) -> Path | None:
-    """A file URI as an absolute path with symlinked directories resolved (folder roots are too)."""
-    raw = to_fs_path(uri)
-    if not raw:
-        return None
-    path = Path(raw).absolute()
-    try:
-        return path.parent.resolve() / path.name if path.name else path.resolve()
-    except OSError:
-        return path
-
-
-def path_to_uri(path: Path) -> str:
-    return path.as_uri()
 
 
 # --- positions ------------------------------------------------------------------------------

@@ -13,7 +13,8 @@ from typing import Any, TypeVar
 
 from codekin.embeddings import Encoder, load_encoder
 from codekin.index.indexer import IndexStats, ProgressCallback
-from codekin.server.protocol import FolderStatus, IndexStateName, IndexStatusResult, path_to_uri
+from codekin.paths import path_to_uri, within
+from codekin.server.protocol import FolderStatus, IndexStateName, IndexStatusResult
 from codekin.settings import Settings
 from codekin.watch import Debouncer, TreeWatcher, is_noise
 from codekin.workspace import Workspace
@@ -102,9 +103,7 @@ class ServerState:
         """The innermost folder containing ``path``."""
         best: FolderIndex | None = None
         for root, folder in self.folders.items():
-            if (path == root or path.is_relative_to(root)) and (
-                best is None or len(root.parts) > len(best.root.parts)
-            ):
+            if within(str(root), str(path)) and (best is None or len(root.parts) > len(best.root.parts)):
                 best = folder
         return best
 
@@ -257,6 +256,13 @@ class ServerState:
                 pending.add(str(path))
         for folder in todo:
             self.write(self._apply_pending, folder)
+
+    def rescan(self, root: str) -> None:
+        """The watcher lost events under ``root`` (a full event buffer): walk its folder again."""
+        folder = self.folder_of(Path(root))
+        if folder is not None:
+            log.warning("file events under %s were lost; walking the whole folder again", folder.root)
+            self.schedule_index(folder)
 
     def _apply_pending(self, folder: FolderIndex) -> None:
         with self._lock:

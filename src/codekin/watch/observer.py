@@ -9,6 +9,7 @@ from pathlib import Path
 
 from watchdog.events import (
     DirModifiedEvent,
+    EventsLostEvent,
     FileClosedNoWriteEvent,
     FileOpenedEvent,
     FileSystemEvent,
@@ -18,6 +19,7 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver, ObservedWatch
 
 from codekin.files import DEFAULT_SKIP_DIRS
+from codekin.paths import rel_path, within
 
 log = logging.getLogger(__name__)
 
@@ -28,11 +30,12 @@ _QUIET_EVENTS = (FileOpenedEvent, FileClosedNoWriteEvent, DirModifiedEvent)
 def is_noise(path: str | Path, root: Path, index_dirs: Iterable[Path] = ()) -> bool:
     """Paths never worth an index update: VCS internals, caches and dependency folders below
     ``root`` (only the part below it counts), and index directories."""
-    p = Path(path)
-    if any(p == d or p.is_relative_to(d) for d in index_dirs):
+    if any(within(str(d), str(path)) for d in index_dirs):
         return True
-    rel = p.relative_to(root) if p.is_relative_to(root) else p
-    return any(part in DEFAULT_SKIP_DIRS for part in rel.parts)
+    if within(str(root), str(path)):
+        rel = rel_path(root, path)
+        return rel is not None and any(part in DEFAULT_SKIP_DIRS for part in rel.split("/"))
+    return any(part in DEFAULT_SKIP_DIRS for part in Path(path).parts)
 
 
 def expand_dir(path: str) -> list[str]:
@@ -47,25 +50,34 @@ def expand_dir(path: str) -> list[str]:
 
 
 class _Handler(FileSystemEventHandler):
-    def __init__(self, sink: Callable[[list[str]], None]) -> None:
+    def __init__(self, sink: Callable[[list[str]], None], on_lost: Callable[[str], None] | None) -> None:
         self.sink = sink
+        self.on_lost = on_lost
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         if isinstance(event, _QUIET_EVENTS):
             return
-        paths = [os.fsdecode(event.src_path)]
-        if event.dest_path:
-            paths.append(os.fsdecode(event.dest_path))
-        if event.is_directory and event.event_type in ("created", "moved"):
+        if isinstance(event, EventsLostEvent):  # inotify queue or ReadDirectoryChangesW buffer full
+            log.warning("file events lost under %s", os.fsdecode(event.src_path))
+            if self.on_lost is not None:
+                self.on_lost(os.fsdecode(event.src_path))
+            return
+        # A move from outside the tree has no source on Windows ("").
+        paths = [p for p in (os.fsdecode(event.src_path), os.fsdecode(event.dest_path)) if p]
+        if paths and event.is_directory and event.event_type in ("created", "moved"):
             paths += expand_dir(paths[-1])
-        self.sink(paths)
+        if paths:
+            self.sink(paths)
 
 
 class TreeWatcher:
-    """Watches folders recursively and hands every changed path (file or directory) to ``sink``."""
+    """Watches folders recursively and hands every changed path (file or directory) to ``sink``;
+    ``on_lost(root)`` when events under a watched root were dropped (it must be walked again)."""
 
-    def __init__(self, sink: Callable[[list[str]], None]) -> None:
-        self._handler = _Handler(sink)
+    def __init__(
+        self, sink: Callable[[list[str]], None], on_lost: Callable[[str], None] | None = None
+    ) -> None:
+        self._handler = _Handler(sink, on_lost)
         self._observer: BaseObserver = Observer()
         self._watches: dict[Path, ObservedWatch] = {}
         self._started = False

@@ -8,8 +8,9 @@ from pathlib import Path
 from lsprotocol import types
 
 from codekin.index.search import to_hit
+from codekin.paths import path_to_uri, rel_path, uri_to_path
 from codekin.server.core import CodekinServer
-from codekin.server.protocol import CMD_OPEN_SIMILAR, hit_range, path_to_uri, to_lsp_range, uri_to_path
+from codekin.server.protocol import CMD_OPEN_SIMILAR, hit_range, to_lsp_range
 from codekin.server.state import FolderIndex
 from codekin.server.text import Lines
 
@@ -33,7 +34,9 @@ def lenses(ls: CodekinServer, folder: FolderIndex, path: Path) -> list[types.Cod
     ws = folder.workspace
     if ws is None:
         return []
-    rel = path.relative_to(folder.root).as_posix()
+    rel = rel_path(folder.root, path)
+    if rel is None:
+        return []
     threshold = folder.settings.code_lens_threshold
     encoding = ls.position_encoding
     lines = Lines(ls, folder.root)

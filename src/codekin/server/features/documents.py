@@ -8,8 +8,8 @@ from pathlib import Path
 
 from lsprotocol import types
 
+from codekin.paths import uri_to_path
 from codekin.server.core import CodekinServer
-from codekin.server.protocol import uri_to_path
 
 log = logging.getLogger(__name__)
 

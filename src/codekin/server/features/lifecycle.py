@@ -9,11 +9,11 @@ from pathlib import Path
 
 from lsprotocol import types
 
+from codekin.paths import uri_to_path
 from codekin.server.core import CodekinServer
 from codekin.server.features.configuration import apply_settings
 from codekin.server.features.indexing import index_folder
 from codekin.server.features.watching import start_watching, unwatch
-from codekin.server.protocol import uri_to_path
 from codekin.server.state import FolderIndex
 from codekin.settings import Settings
 

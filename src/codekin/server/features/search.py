@@ -8,6 +8,7 @@ from typing import Any
 
 from codekin.context import ContextPiece, build_context
 from codekin.hit import Hit
+from codekin.paths import path_to_uri, uri_to_path
 from codekin.server.core import CodekinServer
 from codekin.server.protocol import (
     CONTEXT,
@@ -25,9 +26,7 @@ from codekin.server.protocol import (
     parse_context,
     parse_search,
     parse_similar,
-    path_to_uri,
     search_item,
-    uri_to_path,
 )
 from codekin.server.state import FolderIndex
 from codekin.server.text import Lines, document_text

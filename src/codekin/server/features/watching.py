@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
 from lsprotocol import types
 
+from codekin.paths import uri_to_path
 from codekin.server.core import CodekinServer
-from codekin.server.protocol import uri_to_path
 from codekin.watch import TreeWatcher
 from codekin.watch.observer import expand_dir
 
@@ -21,15 +22,22 @@ log = logging.getLogger(__name__)
 def register(server: CodekinServer) -> None:
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def watched_files_changed(ls: CodekinServer, params: types.DidChangeWatchedFilesParams) -> None:
-        paths: list[str] = []
-        for change in params.changes:
-            path = uri_to_path(change.uri)
-            if path is None:
-                continue
-            paths.append(str(path))
-            if change.type == types.FileChangeType.Created and path.is_dir():
-                paths += expand_dir(str(path))
-        ls.state.debouncer.add(paths)
+        ls.state.debouncer.add(watched_paths(params.changes))
+
+
+def watched_paths(changes: Sequence[types.FileEvent]) -> list[str]:
+    """The paths a client's file events name. VS Code reports a rename as Deleted + Created, a
+    deleted folder as one Deleted (its files are dropped by prefix) and a created folder as one
+    Created (its files are listed here); a URI of another scheme is ignored."""
+    paths: list[str] = []
+    for change in changes:
+        path = uri_to_path(change.uri)
+        if path is None:
+            continue
+        paths.append(str(path))
+        if change.type == types.FileChangeType.Created and path.is_dir():
+            paths += expand_dir(str(path))
+    return paths
 
 
 async def start_watching(ls: CodekinServer) -> None:
@@ -55,7 +63,7 @@ async def start_watching(ls: CodekinServer) -> None:
         return
     watcher = state.tree_watcher
     if watcher is None:
-        watcher = state.tree_watcher = TreeWatcher(state.debouncer.add)
+        watcher = state.tree_watcher = TreeWatcher(state.debouncer.add, state.rescan)
     for folder in state.folders.values():
         if folder.root.is_dir():
             try:
