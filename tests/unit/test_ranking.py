@@ -167,6 +167,15 @@ def test_tests_and_non_code_sink_unless_asked_for() -> None:
     assert ids(rank("route matching docs", make(), cfg)) == [2, 3, 1]
 
 
+def test_function_search_demotes_mocks_and_examples_less_than_tests() -> None:
+    """Function search: tests x0.5, auxiliary code (mocks, examples) x0.8; file search: both x0.5."""
+    paths = ["src/agent.js", "lib/mock/mock-agent.js", "test/agent.test.js"]
+    for config, factors in ((DEFAULT_RANKING, [1.0, 0.8, 0.5]), (FILE_RANKING, [1.0, 0.5, 0.5])):
+        ranked = rank("release every connection", [cand(i, p, dense=0) for i, p in enumerate(paths)], config)
+        got = {c.path: c.notes["factor"] for c in ranked}
+        assert [got[p] for p in paths] == pytest.approx(factors)
+
+
 def test_file_coherence_adds_the_files_other_chunks() -> None:
     cs = [cand(1, "a", score=1.0), cand(2, "b", score=0.9), cand(3, "b", score=0.5), cand(4, "b", score=0.2)]
     apply_file_coherence(cs, weight=0.5, top=3)
