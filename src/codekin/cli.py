@@ -23,6 +23,7 @@ from codekin.evaluation import (
     write_dataset,
 )
 from codekin.hit import FileHit, Hit
+from codekin.index import explain
 from codekin.index.indexer import IndexProgress, IndexStats
 from codekin.index.lock import IndexLocked
 from codekin.index.store import CorruptIndex
@@ -57,6 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--path", action="append", default=None, help="only paths matching this glob (repeatable)")
     p.add_argument("--files", action="store_true", help="the best files (with their best chunks), not chunks")
     p.add_argument("--no-update", action="store_true", help="search the index as it is, without updating")
+    p.add_argument(
+        "--explain",
+        action="store_true",
+        help="show every signal that placed each hit (dense, BM25, adjustments, final score)",
+    )
     _add_common(p)
 
     p = sub.add_parser(
@@ -91,8 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("mcp", help="serve coding agents over MCP (stdio), or print a client's configuration")
     p.add_argument(
-        "--root", action="append", default=None, help="a root to serve (repeatable; default: the client's "
-        "MCP roots, else the current directory)"
+        "--root",
+        action="append",
+        default=None,
+        help="a root to serve (repeatable; default: the client's MCP roots, else the current directory)",
     )
     p.add_argument(
         "--print-config", choices=CLIENTS, default=None, help="print this client's MCP configuration"
@@ -288,11 +296,21 @@ def _ensure_fresh(ws: Workspace, args: argparse.Namespace) -> None:
 def cmd_search(ws: Workspace, args: argparse.Namespace) -> int:
     _ensure_fresh(ws, args)
     query = " ".join(args.query)
+    where = {"languages": args.language, "paths": args.path, "explain": args.explain}
     if args.files:
-        _print_files(ws.files(query, args.k, languages=args.language, paths=args.path), args.json)
+        _print_files(ws.files(query, args.k, **where), args.json)
     else:
-        _print_hits(ws.search(query, args.k, languages=args.language, paths=args.path), args.json)
+        _print_hits(ws.search(query, args.k, **where), args.json)
+    if args.explain and not args.json:
+        _print_provenance(ws)
     return 0
+
+
+def _print_provenance(ws: Workspace) -> None:
+    """The model, weights and index generation the explained scores came from (one line)."""
+    m = ws.code_index.manifest
+    generation = ws.code_index.store.generation()
+    print(f"explained with model {m.model} (weights {m.model_hash[:16]}), index generation {generation}")
 
 
 def _parse_location(target: str) -> tuple[str, int | None]:
@@ -491,6 +509,8 @@ def _print_files(files: list[FileHit], as_json: bool) -> None:
         print(f"{f.path}  ({f.language})")
         for h in f.hits:
             print(f"    {h.start_line}-{h.end_line}  {h.symbol or h.kind}  {_score(h)}")
+            if h.explain is not None:
+                print(f"        why: {explain.compact(h.explain)}")
 
 
 def _print_hits(hits: list[Hit], as_json: bool) -> None:
@@ -502,6 +522,8 @@ def _print_hits(hits: list[Hit], as_json: bool) -> None:
         return
     for h in hits:
         print(f"{h.path}:{h.start_line}-{h.end_line}  {h.symbol or h.kind}  {_score(h)}")
+        if h.explain is not None:
+            print(f"    why: {explain.compact(h.explain)}")
         snippet = [line for line in h.text.splitlines() if line.strip()][:3]
         for line in snippet:
             print(f"    {line[:120]}")

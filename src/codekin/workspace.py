@@ -366,12 +366,14 @@ class Workspace:
         *,
         languages: Iterable[str] | None = None,
         paths: Iterable[str] | None = None,
+        explain: bool = False,
     ) -> list[Hit]:
-        """Natural-language (or identifier) query -> the k best chunks."""
+        """Natural-language (or identifier) query -> the k best chunks. ``explain``: each hit
+        carries every signal that placed it (``Hit.explain``, see codekin.index.explain)."""
         query = valid_text(query)
         if not query.strip():
             return []
-        return self._searcher().search(query, k, _filters(languages, paths))
+        return self._searcher().search(query, k, _filters(languages, paths), explain=explain)
 
     @_read_guard
     def files(
@@ -381,12 +383,14 @@ class Workspace:
         *,
         languages: Iterable[str] | None = None,
         paths: Iterable[str] | None = None,
+        explain: bool = False,
     ) -> list[FileHit]:
-        """A "which files" query -> the k best files, each with its best chunks."""
+        """A "which files" query -> the k best files, each with its best chunks (``explain``:
+        as in :meth:`search`, for each chunk)."""
         query = valid_text(query)
         if not query.strip():
             return []
-        return self._searcher().search_files(query, k, _filters(languages, paths))
+        return self._searcher().search_files(query, k, _filters(languages, paths), explain=explain)
 
     @_read_guard
     def similar(
@@ -660,4 +664,3 @@ def _hold(text: str, chunks: list[Chunk]) -> bool:
     """Whether ``text`` still holds each chunk's text at its byte span."""
     data = text.encode("utf-8", "surrogatepass")
     return all(data[c.start_byte : c.end_byte] == c.text.encode("utf-8", "surrogatepass") for c in chunks)
-
