@@ -414,6 +414,15 @@ def cmd_status(ws: Workspace, args: argparse.Namespace) -> int:
         f"files:        {st.files}\nchunks:       {st.chunks}\nmodel:        {st.model} ({st.dim} dims)\n"
         f"last update:  {updated}\nlanguages:    {langs}"
     )
+    kinds = ", ".join(f"{k} {v}" for k, v in st.redaction_kinds.items())
+    redacted = f"{st.redactions} secrets masked in {st.redacted_files} files" + (
+        f" ({kinds})" if kinds else ""
+    )
+    print(
+        f"redacted:     {redacted}"
+        if ws.settings.redact_enabled
+        else "redacted:     off (redact.enabled = false)"
+    )
     if notes:
         print("\n".join(notes))
     return 0

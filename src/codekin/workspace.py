@@ -28,6 +28,7 @@ from codekin.index.similar import SimilarQuery, code_query, stored_query
 from codekin.index.store import CorruptIndex, Store
 from codekin.parsers import CHUNKER_VERSION
 from codekin.parsers.model import Chunk
+from codekin.redact import Redactor
 from codekin.safetext import valid_text
 from codekin.settings import Settings, load_file_settings
 
@@ -57,6 +58,9 @@ class IndexStatus:
     rebuilding: bool = False  # a full rebuild is being built beside the live index (or was left)
     problem: str | None = None  # why the index cannot be trusted now (it is rebuilt on next index)
     quarantined: list[str] = field(default_factory=list)  # corrupt databases moved aside
+    redactions: int = 0  # secrets masked in the indexed files' text
+    redacted_files: int = 0
+    redaction_kinds: dict[str, int] = field(default_factory=dict)
 
 
 def _read_guard(method: Callable[P, R]) -> Callable[P, R]:
@@ -128,6 +132,10 @@ class Workspace:
             secret_patterns=settings.secret_patterns,
             max_file_bytes=settings.max_file_bytes,
         )
+        self.redactor = Redactor(settings.redact_extra_patterns, enabled=settings.redact_enabled)
+        for problem in self.redactor.problems:
+            log.warning("%s", problem)
+        self.settings_problems += self.redactor.problems
 
     # --- lazily opened parts ----------------------------------------------------------------
     @property
@@ -343,7 +351,13 @@ class Workspace:
             self.code_index.clear()
 
     def _indexer(self, index: CodeIndex) -> Indexer:
-        return Indexer(index, self.file_filter, self.encoder, max_chunk_bytes=self.settings.max_chunk_bytes)
+        return Indexer(
+            index,
+            self.file_filter,
+            self.encoder,
+            max_chunk_bytes=self.settings.max_chunk_bytes,
+            redactor=self.redactor,
+        )
 
     def _writing(self) -> _WriteGuard:
         if not self.writable:
@@ -587,6 +601,7 @@ class Workspace:
                 files, chunks = store.counts()
                 meta = store.meta()
                 languages = store.languages()
+                redactions, redacted_files, kinds = store.redactions()
             finally:
                 store.close()
         except CorruptIndex as exc:
@@ -607,6 +622,9 @@ class Workspace:
             last_updated=float(updated) if updated else None,
             size_bytes=sum(p.stat().st_size for p in data.iterdir() if p.is_file()),
             languages=languages,
+            redactions=redactions,
+            redacted_files=redacted_files,
+            redaction_kinds=kinds,
             **common,  # type: ignore[arg-type]
         )
 
