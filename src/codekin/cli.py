@@ -119,6 +119,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("status", help="what the index holds")
     _add_common(p)
 
+    p = sub.add_parser("doctor", help="check the index end to end (exit 1 when something is wrong)")
+    p.add_argument(
+        "--sample",
+        type=int,
+        default=200,
+        help="stored vectors used as queries for the ANN recall (default 200)",
+    )
+    _add_common(p)
+
     p = sub.add_parser(
         "eval",
         help="measure search quality: on a JSONL query set, or on queries mined from doc comments",
@@ -193,6 +202,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "similar": cmd_similar,
                 "context": cmd_context,
                 "status": cmd_status,
+                "doctor": cmd_doctor,
                 "eval": cmd_eval,
             }[args.command]
             return handler(ws, args)
@@ -426,6 +436,21 @@ def cmd_status(ws: Workspace, args: argparse.Namespace) -> int:
     if notes:
         print("\n".join(notes))
     return 0
+
+
+def cmd_doctor(ws: Workspace, args: argparse.Namespace) -> int:
+    report = ws.doctor(sample=max(args.sample, 1), k=args.k)
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2))
+        return 0 if report.ok else 1
+    print(f"codekin doctor: {report.root} (index {report.index_dir})")
+    for c in report.checks:
+        label = {"ok": "ok", "warn": "warn", "fail": "FAIL"}[c.status]
+        print(f"  {label:<5} {c.name:<12} {c.detail}")
+    d = report.to_dict()
+    verdict = "no problems" if report.ok else f"{d['problems']} problem(s)"
+    print(f"{verdict}, {d['warnings']} warning(s)")
+    return 0 if report.ok else 1
 
 
 def cmd_eval(ws: Workspace, args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 from codekin.context import Context, build_context
+from codekin.doctor import DoctorReport, diagnose
 from codekin.embeddings import Encoder, load_encoder
 from codekin.files import FileFilter, path_key, rel_path
 from codekin.hit import FileHit, Hit
@@ -627,6 +628,12 @@ class Workspace:
             redaction_kinds=kinds,
             **common,  # type: ignore[arg-type]
         )
+
+    def doctor(self, *, sample: int = 200, k: int = 10) -> DoctorReport:
+        """Check the index end to end without changing it (see codekin.doctor): manifest,
+        database, vectors against chunks, stale files, write lock, and the ANN graph's
+        recall@``k`` over ``sample`` stored vectors."""
+        return diagnose(self, sample=sample, k=k)
 
     def close(self) -> None:
         """Save vectors not yet on disk (if no other process is writing), then close."""

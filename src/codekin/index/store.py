@@ -370,6 +370,15 @@ class Store:
         with self._using():
             return [int(r[0]) for r in self._db.execute(sql, args)]
 
+    def chunks_without_vector(self) -> list[int]:
+        """Ids of chunks whose embedding is not stored (they can have no vector)."""
+        with self._using():
+            rows = self._db.execute(
+                "SELECT c.id FROM chunks c LEFT JOIN vectors v ON v.embed_key = c.embed_key "
+                "WHERE v.embed_key IS NULL ORDER BY c.id"
+            )
+            return [int(r[0]) for r in rows]
+
     def chunk_paths(
         self, languages: Sequence[str] | None = None, exclude_languages: Sequence[str] | None = None
     ) -> list[tuple[int, str]]:

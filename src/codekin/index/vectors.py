@@ -8,8 +8,10 @@ import json
 import logging
 import math
 import os
+import time
 import zlib
 from collections.abc import Collection
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +36,21 @@ FEW_ROWS = 1024
 EXACT_BELOW = 20_000
 OVERFETCH_SHARE = 0.25
 OVERFETCH = 2.0
+
+
+NO_KEY = np.iinfo(np.uint64).max  # usearch's key for an empty result slot
+
+
+@dataclass(frozen=True)
+class GraphRecall:
+    """The HNSW graph against exact search on ``queries`` stored vectors."""
+
+    vectors: int
+    queries: int
+    k: int
+    recall: float | None  # mean share of the exact top k the graph found (None: too few vectors)
+    graph_ms: float  # per query, one thread
+    exact_ms: float
 
 
 def _new_index(dim: int) -> Index:
@@ -109,6 +126,39 @@ class VectorIndex:
         matrix = np.vstack([r for _, r in kept])
         matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
         return [k for k, _ in kept], matrix
+
+    def ids(self) -> np.ndarray:
+        """Every key held, as uint64."""
+        return np.asarray(self._index.keys, dtype=np.uint64)
+
+    def graph_recall(self, sample: int = 200, k: int = 10, seed: int = 0) -> GraphRecall:
+        """How much of the exact top ``k`` the HNSW graph finds (``exact=False`` whatever the
+        size: what searches get once the index outgrows EXACT_BELOW), with stored vectors as
+        the queries (each query's own key left out). A graph neighbour at a distance no worse
+        than the exact k-th counts as found: copies of one vector are interchangeable."""
+        keys = self.ids()
+        n = len(keys)
+        k = min(k, n - 1)  # a query's neighbours are the other vectors
+        if k < 1:
+            return GraphRecall(n, 0, k, None, 0.0, 0.0)
+        rng = np.random.default_rng(seed)
+        chosen = rng.choice(keys, size=min(sample, n), replace=False)
+        queries = np.asarray(self._index.get(chosen, dtype="f32"), dtype=np.float32)
+        started = time.perf_counter()
+        graph = self._index.search(queries, k + 1, exact=False, threads=1)
+        graph_s = time.perf_counter() - started
+        started = time.perf_counter()
+        exact = self._index.search(queries, k + 1, exact=True, threads=1)
+        exact_s = time.perf_counter() - started
+        found = 0
+        for row, key in enumerate(chosen):
+            e_keys, e_dist = np.asarray(exact.keys[row]), np.asarray(exact.distances[row])
+            g_keys, g_dist = np.asarray(graph.keys[row]), np.asarray(graph.distances[row])
+            e_dist = e_dist[e_keys != key][:k]
+            g_dist = g_dist[(g_keys != key) & (g_keys != NO_KEY)][:k]
+            found += min(k, int(np.sum(g_dist <= e_dist[-1] + 1e-6)))
+        m = len(chosen)
+        return GraphRecall(n, m, k, found / (m * k), graph_s / m * 1000, exact_s / m * 1000)
 
     def _score_rows(self, query: Vectors, keys: np.ndarray, count: int) -> list[tuple[int, float]]:
         ids, rows = self.get(keys.tolist())
