@@ -39,7 +39,7 @@ TARGET = 0.99
 
 
 def unit(x: np.ndarray) -> np.ndarray:
-    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+    return np.asarray(x / np.linalg.norm(x, axis=1, keepdims=True), dtype=np.float32)
 
 
 def random_vectors(n: int, rng: np.random.Generator) -> np.ndarray:
@@ -91,7 +91,9 @@ def measure(kind: str, data: np.ndarray, queries: np.ndarray, conn: int, add: in
             times.append(time.perf_counter() - t)
             worst = float(np.asarray(exact.distances[i])[-1])
             found += int(np.sum(np.asarray(m.distances) <= worst + 1e-6))  # ties count as found
-        yield Row(kind, len(data), conn, add, ef, build, found / (len(queries) * K), statistics.median(times) * 1000)
+        yield Row(
+            kind, len(data), conn, add, ef, build, found / (len(queries) * K), statistics.median(times) * 1000
+        )
 
 
 def best(rows: list[Row]) -> Row | None:
@@ -103,7 +105,9 @@ def best(rows: list[Row]) -> Row | None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
-    ap.add_argument("--real", type=Path, nargs="*", default=[], help="index.sqlite files with real embeddings")
+    ap.add_argument(
+        "--real", type=Path, nargs="*", default=[], help="index.sqlite files with real embeddings"
+    )
     ap.add_argument("--connectivity", type=int, nargs="+", default=list(CONNECTIVITY))
     ap.add_argument("--expansion-add", type=int, nargs="+", default=list(EXPANSION_ADD))
     args = ap.parse_args()
@@ -112,8 +116,9 @@ def main() -> None:
     kinds = ["random"] + (["real"] if len(real) else [])
     if args.real and not len(real):
         print("no real embeddings found in --real files; random vectors only", file=sys.stderr)
-    print(f"# {len(real)} real embeddings read; {QUERIES} queries; recall@{K} of the graph vs exact; target {TARGET}")
-    print(f"{'vectors':<8} {'n':>7} {'conn':>4} {'ef_add':>6} {'ef_search':>9} {'build s':>8} {'recall@10':>9} {'ms/query':>8}")
+    print(f"# {len(real)} real embeddings read; {QUERIES} queries; recall@{K} of the graph vs exact")
+    head = f"{'vectors':<8} {'n':>7} {'conn':>4} {'ef_add':>6} {'ef_search':>9} {'build s':>8}"
+    print(f"{head} {'recall@10':>9} {'ms/query':>8}")
     for kind in kinds:
         for n in args.sizes:
             if kind == "random":
@@ -125,12 +130,11 @@ def main() -> None:
                 for add in args.expansion_add:
                     for r in measure(kind, data, queries, conn, add):
                         rows.append(r)
-                        mark = "*" if (r.connectivity, r.expansion_add, r.expansion_search) == SHIPPED else " "
-                        print(
-                            f"{kind:<8} {n:>7} {conn:>4} {add:>6} {r.expansion_search:>9}{mark} {r.build_s:>7.1f} "
-                            f"{r.recall:>9.4f} {r.ms:>8.3f}",
-                            flush=True,
+                        mark = (
+                            "*" if (r.connectivity, r.expansion_add, r.expansion_search) == SHIPPED else " "
                         )
+                        where = f"{kind:<8} {n:>7} {conn:>4} {add:>6} {r.expansion_search:>9}{mark}"
+                        print(f"{where} {r.build_s:>7.1f} {r.recall:>9.4f} {r.ms:>8.3f}", flush=True)
             b = best(rows)
             shipped = [r for r in rows if (r.connectivity, r.expansion_add, r.expansion_search) == SHIPPED]
             if b is not None:
@@ -143,7 +147,9 @@ def main() -> None:
             else:
                 print(f"# {kind} {n}: no setting reached recall@{K} {TARGET}", flush=True)
             for s in shipped:
-                print(f"# {kind} {n}: shipped {SHIPPED}: recall {s.recall:.4f}, {s.ms:.3f} ms/query", flush=True)
+                print(
+                    f"# {kind} {n}: shipped {SHIPPED}: recall {s.recall:.4f}, {s.ms:.3f} ms/query", flush=True
+                )
 
 
 if __name__ == "__main__":
