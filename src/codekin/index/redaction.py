@@ -17,14 +17,16 @@ def begin(store: Store, redactor: Redactor) -> bool:
     then every file is read again by this run."""
     if store.get_meta(META_KEY) == redactor.fingerprint:
         return False
-    if store.counts()[0]:
-        log.info("redaction rules changed since the files were indexed: every file is read again")
-        store.forget_file_stats()
+    if not store.counts()[0]:  # nothing stored yet: everything will be read under these rules
+        store.set_meta(META_KEY, redactor.fingerprint)
+        return False
+    log.info("redaction rules changed since the files were indexed: every file is read again")
+    store.forget_file_stats()
     return True
 
 
 def finish(store: Store, redactor: Redactor) -> None:
-    """After that run completed: nothing of the rows it replaced stays in the database file."""
-    if store.counts()[0]:
-        store.purge_deleted()
+    """After that run completed: nothing of the rows it replaced stays in the database file
+    (until then the old fingerprint stays, so a killed run is redone)."""
+    store.purge_deleted()
     store.set_meta(META_KEY, redactor.fingerprint)
