@@ -12,7 +12,7 @@ import pathspec
 
 from codekin.embeddings.base import Encoder, Vectors
 from codekin.hit import FileHit, Hit, non_increasing
-from codekin.index import explain
+from codekin.index import explain as explanation
 from codekin.index.code_index import CodeIndex
 from codekin.index.ranking import DEFAULT_RANKING, FILE_RANKING, RRF_K, Candidate, RankConfig, rank
 from codekin.index.similar import SimilarQuery, combine
@@ -138,7 +138,7 @@ class Searcher:
             if why is not None:
                 source = self._provenance()
                 for r, ((cid, cos), (_, s)) in enumerate(zip(kept, out, strict=True)):
-                    why[cid] = explain.dense_only(cos, r, s, source)
+                    why[cid] = explanation.dense_only(cos, r, s, source)
             return out
         lexical = self.index.store.lexical_search(query, max(CANDIDATES, k) * 2, filters.languages)
         if filters.paths or filters.exclude_languages:
@@ -151,7 +151,7 @@ class Searcher:
                 d_rank = {cid: r for r, (cid, _) in enumerate(dense)}
                 l_rank = {cid: r for r, (cid, _) in enumerate(lexical)}
                 for cid, s in fused:
-                    why[cid] = explain.rrf_only(d_rank.get(cid), l_rank.get(cid), s, source)
+                    why[cid] = explanation.rrf_only(d_rank.get(cid), l_rank.get(cid), s, source)
             return fused
         candidates = self._candidates(dense, lexical)
         if ranking.use_file_lexical:
@@ -161,12 +161,12 @@ class Searcher:
         if why is not None:
             source = self._provenance()
             for c, (_, s) in zip(ranked, out, strict=False):
-                why[c.chunk_id] = explain.ranked(c, s, ranking, source)
+                why[c.chunk_id] = explanation.ranked(c, s, ranking, source)
         return out
 
     def _provenance(self) -> dict[str, Any]:
         m = self.index.manifest
-        return explain.provenance(m.model, m.model_hash, self.index.store.generation())
+        return explanation.provenance(m.model, m.model_hash, self.index.store.generation())
 
     def _candidates(
         self, dense: list[tuple[int, float]], lexical: list[tuple[int, float]]
@@ -290,11 +290,12 @@ class Searcher:
         by_id = dict(zip(found, (rows @ qvec).tolist(), strict=True)) if found else {}
         cosines = [by_id.get(cid, 0.0) for cid in ids]
         order = non_increasing(cosines) if scores is None else scores
-        return [
-            replace(to_hit(cid, chunks[cid], score, cos), explain=why.get(cid) if why else None)
+        hits = [
+            to_hit(cid, chunks[cid], score, cos)
             for cid, score, cos in zip(ids, order, cosines, strict=True)
             if cid in chunks
         ]
+        return [replace(h, explain=why.get(h.chunk_id)) for h in hits] if why is not None else hits
 
 
 def to_hit(cid: int, chunk: Chunk, score: float, cosine: float = 0.0) -> Hit:
