@@ -228,3 +228,16 @@ def test_lsp_search_passes_explain_through(tmp_path: Path) -> None:
     assert plain and all("explain" not in i for i in plain)
     assert all("bonuses" in i["explain"] for i in files["result"]["items"])
     assert np.isfinite(e["final"])
+
+
+def test_plain_reciprocal_rank_fusion_explains_its_ranks(ws: Workspace) -> None:
+    from codekin.index.search import RRF_K, Searcher
+
+    hits = Searcher(ws.code_index, FakeEncoder(), ranking=None).search("parse config", k=5, explain=True)
+    assert hits
+    for h in hits:
+        e = h.explain
+        assert e is not None and e["fusion"]["method"] == "rrf"
+        ranks = [r for r in (e["dense"]["rank"], e["lexical"]["rank"]) if r is not None]
+        assert e["final"] == pytest.approx(sum(1 / (RRF_K + r) for r in ranks))
+        assert h.score == pytest.approx(e["score"], abs=1e-4)
