@@ -27,6 +27,7 @@ from codekin.evaluation import (
 from codekin.evaluation import history as eval_history
 from codekin.evaluation.compare import Comparison, compare
 from codekin.hit import FileHit, Hit
+from codekin.index import explain
 from codekin.index.indexer import IndexProgress, IndexStats
 from codekin.index.lock import IndexLocked
 from codekin.index.store import CorruptIndex
@@ -76,6 +77,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--repo", action="append", default=None, help="with --store: only this repository (repeatable)"
     )
+    p.add_argument(
+        "--explain",
+        action="store_true",
+        help="show every signal that placed each hit (dense, BM25, adjustments, final score)",
+    )
     _add_common(p)
 
     p = sub.add_parser(
@@ -110,8 +116,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("mcp", help="serve coding agents over MCP (stdio), or print a client's configuration")
     p.add_argument(
-        "--root", action="append", default=None, help="a root to serve (repeatable; default: the client's "
-        "MCP roots, else the current directory)"
+        "--root",
+        action="append",
+        default=None,
+        help="a root to serve (repeatable; default: the client's MCP roots, else the current directory)",
     )
     p.add_argument(
         "--print-config", choices=CLIENTS, default=None, help="print this client's MCP configuration"
@@ -131,6 +139,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="count", default=0)
 
     p = sub.add_parser("status", help="what the index holds")
+    _add_common(p)
+
+    p = sub.add_parser("doctor", help="check the index end to end (exit 1 when something is wrong)")
+    p.add_argument(
+        "--sample",
+        type=int,
+        default=200,
+        help="stored vectors used as queries for the ANN recall (default 200)",
+    )
     _add_common(p)
 
     p = sub.add_parser(
@@ -231,6 +248,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "similar": cmd_similar,
                 "context": cmd_context,
                 "status": cmd_status,
+                "doctor": cmd_doctor,
                 "eval": cmd_eval,
             }[args.command]
             return handler(ws, args)
@@ -355,17 +373,29 @@ def cmd_search(ws: Workspace, args: argparse.Namespace) -> int:
     if ws.settings.store:  # a shared org index: nothing local to update
         if args.files:
             raise LookupError("--files is not available over a shared store (--store) yet")
-        hits = ws.search(query, args.k, languages=args.language, paths=args.path, repos=args.repo)
+        hits = ws.search(
+            query, args.k, languages=args.language, paths=args.path, repos=args.repo, explain=args.explain
+        )
         _print_hits(hits, args.json)
         return 0
     if args.repo:
         raise LookupError("--repo narrows a shared store: give --store too")
     _ensure_fresh(ws, args)
+    where = {"languages": args.language, "paths": args.path, "explain": args.explain}
     if args.files:
-        _print_files(ws.files(query, args.k, languages=args.language, paths=args.path), args.json)
+        _print_files(ws.files(query, args.k, **where), args.json)
     else:
-        _print_hits(ws.search(query, args.k, languages=args.language, paths=args.path), args.json)
+        _print_hits(ws.search(query, args.k, **where), args.json)
+    if args.explain and not args.json:
+        _print_provenance(ws)
     return 0
+
+
+def _print_provenance(ws: Workspace) -> None:
+    """The model, weights and index generation the explained scores came from (one line)."""
+    m = ws.code_index.manifest
+    generation = ws.code_index.store.generation()
+    print(f"explained with model {m.model} (weights {m.model_hash[:16]}), index generation {generation}")
 
 
 def _parse_location(target: str) -> tuple[str, int | None]:
@@ -477,9 +507,33 @@ def cmd_status(ws: Workspace, args: argparse.Namespace) -> int:
             f"{last['queries']} queries {last['dataset']}, {last['model']}, {day}"
         )
         notes += [f"warning:      {w}" for w in st.evaluation["warnings"]]
+    kinds = ", ".join(f"{k} {v}" for k, v in st.redaction_kinds.items())
+    redacted = f"{st.redactions} secrets masked in {st.redacted_files} files" + (
+        f" ({kinds})" if kinds else ""
+    )
+    print(
+        f"redacted:     {redacted}"
+        if ws.settings.redact_enabled
+        else "redacted:     off (redact.enabled = false)"
+    )
     if notes:
         print("\n".join(notes))
     return 0
+
+
+def cmd_doctor(ws: Workspace, args: argparse.Namespace) -> int:
+    report = ws.doctor(sample=max(args.sample, 1), k=args.k)
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2))
+        return 0 if report.ok else 1
+    print(f"codekin doctor: {report.root} (index {report.index_dir})")
+    for c in report.checks:
+        label = {"ok": "ok", "warn": "warn", "fail": "FAIL"}[c.status]
+        print(f"  {label:<5} {c.name:<12} {c.detail}")
+    d = report.to_dict()
+    verdict = "no problems" if report.ok else f"{d['problems']} problem(s)"
+    print(f"{verdict}, {d['warnings']} warning(s)")
+    return 0 if report.ok else 1
 
 
 def cmd_eval(ws: Workspace, args: argparse.Namespace) -> int:
@@ -647,6 +701,8 @@ def _print_files(files: list[FileHit], as_json: bool) -> None:
         print(f"{f.path}  ({f.language})")
         for h in f.hits:
             print(f"    {h.start_line}-{h.end_line}  {h.symbol or h.kind}  {_score(h)}")
+            if h.explain is not None:
+                print(f"        why: {explain.compact(h.explain)}")
 
 
 def _print_hits(hits: list[Hit], as_json: bool) -> None:
@@ -660,6 +716,8 @@ def _print_hits(hits: list[Hit], as_json: bool) -> None:
         repo = getattr(h, "repo", "")  # hits of a shared org index name their repository
         where = f"{repo}:{h.path}" if repo else h.path
         print(f"{where}:{h.start_line}-{h.end_line}  {h.symbol or h.kind}  {_score(h)}")
+        if h.explain is not None:
+            print(f"    why: {explain.compact(h.explain)}")
         snippet = [line for line in h.text.splitlines() if line.strip()][:3]
         for line in snippet:
             print(f"    {line[:120]}")

@@ -10,7 +10,7 @@ chunk, as a detail (higher is closer).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
@@ -28,9 +28,14 @@ class Hit:
     end_col: int = 0  # byte column just past the last character on end_line
     chunk_id: int = 0
     cosine: float = 0.0  # cosine similarity of the query and the chunk
+    # every signal that placed it (``search(..., explain=True)``, see codekin.index.explain)
+    explain: dict[str, Any] | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        if self.explain is None:
+            del out["explain"]
+        return out
 
 
 @dataclass(frozen=True)
@@ -44,7 +49,9 @@ class FileHit:
     cosine: float = 0.0  # its best chunk's cosine similarity
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        out["hits"] = [h.to_dict() for h in self.hits]
+        return out
 
 
 def non_increasing(scores: Iterable[float]) -> list[float]:

@@ -36,6 +36,10 @@ class Settings:
     # a shared org index searched instead of the local one (codekin.org, the codekin[org] extra):
     # "qdrant-local:DIR" or "qdrant://HOST:PORT/COLLECTION"; "" = the local index
     store: str = ""
+    # credentials inside files are masked before indexing (``[redact]`` table: enabled,
+    # extra_patterns: regexes whose first group, or whole match, is masked)
+    redact_enabled: bool = True
+    redact_extra_patterns: list[str] = field(default_factory=list)
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
@@ -48,7 +52,7 @@ _DEFAULTS = Settings()
 def _snake(key: str) -> str:
     """Accept camelCase keys from editors (``maxFileBytes``) as well as snake_case."""
     out = [("_" + c.lower()) if c.isupper() else c for c in key]
-    return "".join(out).replace("-", "_")
+    return "".join(out).replace("-", "_").replace(".", "_")
 
 
 def _coerce(name: str, value: Any) -> Any:
@@ -80,7 +84,7 @@ def merge(base: Settings, values: Mapping[str, Any], source: str) -> tuple[Setti
     """Apply ``values`` over ``base``; return the result and human-readable problems."""
     changes: dict[str, Any] = {}
     problems: list[str] = []
-    for key, value in values.items():
+    for key, value in _flatten(values).items():
         name = _snake(key)
         if name not in _FIELDS:
             problems.append(f"{source}: unknown setting {key!r} (ignored)")
@@ -93,6 +97,18 @@ def merge(base: Settings, values: Mapping[str, Any], source: str) -> tuple[Setti
             default = getattr(base, name)
             problems.append(f"{source}: setting {key!r}={value!r} is invalid: {exc}; using {default!r}")
     return base.replace(**changes), problems
+
+
+def _flatten(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A table of settings (``[redact]``, ``{"redact": {"enabled": false}}``) as its prefixed
+    keys (``redact_enabled``); other keys as they are."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, Mapping) and _snake(key) not in _FIELDS:
+            out.update({f"{_snake(key)}_{k}": v for k, v in _flatten(value).items()})
+        else:
+            out[key] = value
+    return out
 
 
 def load_file_settings(root: Path, base: Settings | None = None) -> tuple[Settings, list[str]]:

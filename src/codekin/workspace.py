@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from codekin.context import Context, build_context
+from codekin.doctor import DoctorReport, diagnose
 from codekin.embeddings import Encoder, load_encoder
 from codekin.evaluation import history as eval_history
 from codekin.files import FileFilter, path_key, rel_path
@@ -29,6 +30,7 @@ from codekin.index.similar import SimilarQuery, code_query, stored_query
 from codekin.index.store import CorruptIndex, Store
 from codekin.parsers import CHUNKER_VERSION
 from codekin.parsers.model import Chunk
+from codekin.redact import Redactor
 from codekin.safetext import valid_text
 from codekin.settings import Settings, load_file_settings
 
@@ -62,6 +64,9 @@ class IndexStatus:
     problem: str | None = None  # why the index cannot be trusted now (it is rebuilt on next index)
     quarantined: list[str] = field(default_factory=list)  # corrupt databases moved aside
     evaluation: dict[str, Any] | None = None  # the latest `codekin eval` figures and drift warnings
+    redactions: int = 0  # secrets masked in the indexed files' text
+    redacted_files: int = 0
+    redaction_kinds: dict[str, int] = field(default_factory=dict)
 
 
 def _read_guard(method: Callable[P, R]) -> Callable[P, R]:
@@ -137,6 +142,10 @@ class Workspace:
             secret_patterns=settings.secret_patterns,
             max_file_bytes=settings.max_file_bytes,
         )
+        self.redactor = Redactor(settings.redact_extra_patterns, enabled=settings.redact_enabled)
+        for problem in self.redactor.problems:
+            log.warning("%s", problem)
+        self.settings_problems += self.redactor.problems
 
     # --- lazily opened parts ----------------------------------------------------------------
     @property
@@ -368,7 +377,13 @@ class Workspace:
             self.code_index.clear()
 
     def _indexer(self, index: CodeIndex) -> Indexer:
-        return Indexer(index, self.file_filter, self.encoder, max_chunk_bytes=self.settings.max_chunk_bytes)
+        return Indexer(
+            index,
+            self.file_filter,
+            self.encoder,
+            max_chunk_bytes=self.settings.max_chunk_bytes,
+            redactor=self.redactor,
+        )
 
     def _writing(self) -> _WriteGuard:
         if not self.writable:
@@ -392,15 +407,17 @@ class Workspace:
         languages: Iterable[str] | None = None,
         paths: Iterable[str] | None = None,
         repos: Iterable[str] | None = None,
+        explain: bool = False,
     ) -> list[Hit]:
         """Natural-language (or identifier) query -> the k best chunks. ``repos`` narrows a
-        shared org index (the ``store`` setting) to those repositories."""
+        shared org index (the ``store`` setting) to those repositories. ``explain``: each hit
+        carries every signal that placed it (``Hit.explain``, see codekin.index.explain)."""
         query = valid_text(query)
         if not query.strip():
             return []
         if self.settings.store:  # a shared org index: its hits name their repository
             return list(self.shared_index().search(query, k, _filters(languages, paths), tuple(repos or ())))
-        return self._searcher().search(query, k, _filters(languages, paths))
+        return self._searcher().search(query, k, _filters(languages, paths), explain=explain)
 
     def shared_index(self) -> SharedIndex:
         """The shared org index named by the ``store`` setting (opened read-only, once)."""
@@ -419,14 +436,16 @@ class Workspace:
         *,
         languages: Iterable[str] | None = None,
         paths: Iterable[str] | None = None,
+        explain: bool = False,
     ) -> list[FileHit]:
-        """A "which files" query -> the k best files, each with its best chunks."""
+        """A "which files" query -> the k best files, each with its best chunks (``explain``:
+        as in :meth:`search`, for each chunk)."""
         query = valid_text(query)
         if not query.strip():
             return []
         if self.settings.store:
             raise LookupError("file results are not available over a shared store (store setting) yet")
-        return self._searcher().search_files(query, k, _filters(languages, paths))
+        return self._searcher().search_files(query, k, _filters(languages, paths), explain=explain)
 
     @_read_guard
     def similar(
@@ -624,6 +643,7 @@ class Workspace:
                 meta = store.meta()
                 languages = store.languages()
                 evaluation = self._evaluation(store, files)
+                redactions, redacted_files, kinds = store.redactions()
             finally:
                 store.close()
         except CorruptIndex as exc:
@@ -645,6 +665,9 @@ class Workspace:
             size_bytes=sum(p.stat().st_size for p in data.iterdir() if p.is_file()),
             languages=languages,
             evaluation=evaluation,
+            redactions=redactions,
+            redacted_files=redacted_files,
+            redaction_kinds=kinds,
             **common,  # type: ignore[arg-type]
         )
 
@@ -661,6 +684,12 @@ class Workspace:
             "changed_files": found.changed_files,
             "warnings": list(found.warnings),
         }
+
+    def doctor(self, *, sample: int = 200, k: int = 10) -> DoctorReport:
+        """Check the index end to end without changing it (see codekin.doctor): manifest,
+        database, vectors against chunks, stale files, write lock, and the ANN graph's
+        recall@``k`` over ``sample`` stored vectors."""
+        return diagnose(self, sample=sample, k=k)
 
     def close(self) -> None:
         """Save vectors not yet on disk (if no other process is writing), then close."""
@@ -719,4 +748,3 @@ def _hold(text: str, chunks: list[Chunk]) -> bool:
     """Whether ``text`` still holds each chunk's text at its byte span."""
     data = text.encode("utf-8", "surrogatepass")
     return all(data[c.start_byte : c.end_byte] == c.text.encode("utf-8", "surrogatepass") for c in chunks)
-

@@ -13,6 +13,7 @@ from typing import Literal
 
 from codekin.context import count_tokens
 from codekin.hit import Hit
+from codekin.index import explain
 
 Snippet = Literal["path", "short", "full"]
 SHORT_LINES = 5
@@ -87,6 +88,8 @@ def list_hits(
         where = location(f, several_roots)
         head = f"{n}. {where}  {h.symbol or h.kind}  [{h.kind}, {h.language}]  score {h.score:.3f}"
         body = [f"    {ln}" for ln in snippet_of(h, snippet)]
+        if h.explain is not None:  # search(explain=True): why it is here, before the snippet
+            head += f"\n    why: {explain.compact(h.explain)}"
         cost = count_tokens(head) + sum(count_tokens(b) + 1 for b in body) + 1
         if used + cost > max_tokens:
             cut = True

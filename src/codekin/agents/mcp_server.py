@@ -115,6 +115,9 @@ class CodekinMCP:
             repos: Annotated[
                 list[str] | None, Field(description="shared org index (store setting): only these repos")
             ] = None,
+            explain: Annotated[
+                bool, Field(description="under each result, every signal that placed it (dense, BM25, ...)")
+            ] = False,
         ) -> str:
             """Semantic code search over the indexed repositories: the best chunks (functions,
             methods, classes) for a natural-language question or an identifier."""
@@ -127,7 +130,9 @@ class CodekinMCP:
                 raise ToolError(str(exc)) from exc
             notes = await self._ready(ctx)
             want = min(offset + k, MAX_RESULTS)
-            found = await self._run(self._search_all, query, want, languages, paths, files, repos)
+            found = await self._run(
+                self._search_all, query, want, languages, paths, files, repos, explain
+            )
             page = found[offset:want]
             listing = list_hits(
                 page, start=offset, snippet=snippet, max_tokens=max_tokens, several_roots=self._several()
@@ -143,6 +148,11 @@ class CodekinMCP:
             if more and page:
                 next_page = make_cursor(query_id, end)
                 lines.append(f"# more: call search with the same query and cursor={next_page!r}")
+            if explain and page and (why := page[0].hit.explain) is not None:
+                lines.append(
+                    f"# explained with model {why['model']} (weights {why['weights_hash'][:16]}), "
+                    f"index generation {why['index_generation']}"
+                )
             lines += [f"# note: {n}" for n in notes]
             return "\n".join(lines)
 
@@ -228,13 +238,15 @@ class CodekinMCP:
         paths: list[str] | None,
         files: bool,
         repos: list[str] | None = None,
+        explain: bool = False,
     ) -> list[Found]:
         found: list[Found] = []
         for ws in self.roots.workspaces():
             if files:
-                hits = [f.hits[0] for f in ws.files(query, k, languages=languages, paths=paths) if f.hits]
+                listed = ws.files(query, k, languages=languages, paths=paths, explain=explain)
+                hits = [f.hits[0] for f in listed if f.hits]
             else:
-                hits = ws.search(query, k, languages=languages, paths=paths, repos=repos)
+                hits = ws.search(query, k, languages=languages, paths=paths, repos=repos, explain=explain)
             found += [Found(ws.root, h) for h in hits]
         if self._several():  # one root keeps its ranking; several interleave by similarity
             found.sort(key=lambda f: -f.hit.score)

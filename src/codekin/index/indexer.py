@@ -14,10 +14,12 @@ import numpy as np
 
 from codekin.embeddings.base import Encoder
 from codekin.files import FileEntry, FileFilter, SkipFile, path_key, read_source
+from codekin.index import redaction
 from codekin.index.code_index import CodeIndex
 from codekin.index.store import FileRow, PendingFile
 from codekin.parsers import chunk_file, detect_language
 from codekin.parsers.model import Chunk, bytes_hash, content_hash
+from codekin.redact import Redactor
 from codekin.safetext import valid_text
 
 log = logging.getLogger(__name__)
@@ -77,11 +79,13 @@ class Indexer:
         encoder: Encoder,
         *,
         max_chunk_bytes: int = 4000,
+        redactor: Redactor | None = None,
     ) -> None:
         self.index = index
         self.filter = file_filter
         self.encoder = encoder
         self.max_chunk_bytes = max_chunk_bytes
+        self.redactor = redactor  # masks secrets in file text before it is chunked
 
     # --- public -----------------------------------------------------------------------------
     def update_all(
@@ -89,13 +93,17 @@ class Indexer:
     ) -> IndexStats:
         """Walk the whole tree: index new/changed files, drop deleted ones."""
         run = _Run(self, progress, cancel, full=True)
+        resync = self.redactor is not None and redaction.begin(self.index.store, self.redactor)
         run.report("scanning")
         entries = list(self.filter.walk(on_skip=run.skip))
         known = self.index.store.file_rows()
         present = {e.rel for e in entries}
         run.remove([p for p in known if p not in present])
         run.process(entries, known)
-        return run.finish()
+        stats = run.finish()
+        if resync and self.redactor is not None and not stats.cancelled:
+            redaction.finish(self.index.store, self.redactor)
+        return stats
 
     def update_paths(
         self,
@@ -222,6 +230,8 @@ class _Run:
         self.add_bytes(rel, data, -1, -1, bytes_hash(data))
 
     def add_bytes(self, rel: str, data: bytes, size: int, mtime_ns: int, digest: str) -> None:
+        redacted = self.ix.redactor.redact(data, rel) if self.ix.redactor else None
+        data = redacted.data if redacted else data  # the single point where file text enters
         try:
             language = detect_language(rel, data[:256])
             chunks = chunk_file(rel, data, language, max_chunk_bytes=self.ix.max_chunk_bytes)
@@ -231,7 +241,10 @@ class _Run:
             return
         lang = chunks[0].language if chunks else (language or "text")
         keyed = [(c, embed_key(encoder_input(c))) for c in chunks]
-        self.pending.append(PendingFile(FileRow(rel, size, mtime_ns, digest, lang, len(chunks)), keyed))
+        found = dict(redacted.found) if redacted else {}
+        self.pending.append(
+            PendingFile(FileRow(rel, size, mtime_ns, digest, lang, len(chunks)), keyed, found)
+        )
         self.pending_chunks += len(chunks)
         self.stats.files_indexed += 1
         if self.pending_chunks >= BATCH_CHUNKS:

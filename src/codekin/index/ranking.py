@@ -12,6 +12,7 @@ switched off for ablation through :class:`RankConfig` (``bench/semble_bench.py -
 
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -375,23 +376,9 @@ def rank(query: str, candidates: list[Candidate], config: RankConfig = DEFAULT_R
             lexical_weight *= config.symbol_lexical_weight
         fuse_ranks(candidates, config.rrf_k, config.dense_weight, lexical_weight)
     for c in candidates:
-        c.notes = {"fused": c.score}
-        factor = 1.0
-        if config.use_name_match:
-            factor *= 1.0 + name_match(info, c, config)
-        if config.use_header_penalty and c.is_header and not names_definition(info, c):
-            factor *= config.header_factor
-        if config.use_module_penalty and c.kind == "module" and not info.wants_non_code:
-            factor *= config.module_factor
-        if config.use_path_match:
-            factor *= 1.0 + path_match(info, c.path) * config.path_boost
-        if config.use_non_code_penalty and not info.wants_non_code and c.language in NON_CODE_LANGUAGES:
-            factor *= config.non_code_factor
-        if config.use_test_penalty and not info.wants_tests:
-            if is_test_path(c.path) or is_generated_path(c.path):
-                factor *= config.test_factor
-            elif is_auxiliary_path(c.path):
-                factor *= config.auxiliary_factor
+        factors = adjustment_factors(info, c, config)
+        factor = math.prod(factors.values())
+        c.notes = {**c.notes, "fused": c.score, **{FACTOR_PREFIX + k: v for k, v in factors.items()}}
         c.score *= factor
         c.notes["factor"] = factor
     if config.use_file_coherence:
@@ -414,12 +401,42 @@ def reciprocal_rank(rank: int | None, weight: float, k: int) -> float:
     return 0.0 if rank is None else weight / (k + rank + 1)
 
 
+FACTOR_PREFIX = "factor."  # notes key of each multiplicative adjustment, by signal name
+
+
+def adjustment_factors(info: QueryInfo, c: Candidate, config: RankConfig) -> dict[str, float]:
+    """Each enabled multiplicative signal's factor for ``c`` by name (1.0: the signal ran and
+    left it as it was); their product scales the fused score."""
+    out: dict[str, float] = {}
+    if config.use_name_match:
+        out["name_match"] = 1.0 + name_match(info, c, config)
+    if config.use_header_penalty:
+        header = c.is_header and not names_definition(info, c)
+        out["header"] = config.header_factor if header else 1.0
+    if config.use_module_penalty:
+        module = c.kind == "module" and not info.wants_non_code
+        out["module"] = config.module_factor if module else 1.0
+    if config.use_path_match:
+        out["path"] = 1.0 + path_match(info, c.path) * config.path_boost
+    if config.use_non_code_penalty:
+        non_code = not info.wants_non_code and c.language in NON_CODE_LANGUAGES
+        out["non_code"] = config.non_code_factor if non_code else 1.0
+    if config.use_test_penalty:
+        wanted = info.wants_tests
+        test = not wanted and (is_test_path(c.path) or is_generated_path(c.path))
+        out["test"] = config.test_factor if test else 1.0
+        auxiliary = not wanted and not test and is_auxiliary_path(c.path)
+        out["auxiliary"] = config.auxiliary_factor if auxiliary else 1.0
+    return out
+
+
 def fuse_ranks(candidates: list[Candidate], k: int, dense_weight: float, lexical_weight: float) -> None:
     """Weighted reciprocal-rank fusion of the dense and lexical ranks."""
     for c in candidates:
-        c.score = reciprocal_rank(c.dense_rank, dense_weight, k) + reciprocal_rank(
-            c.lexical_rank, lexical_weight, k
-        )
+        d = reciprocal_rank(c.dense_rank, dense_weight, k)
+        lex = reciprocal_rank(c.lexical_rank, lexical_weight, k)
+        c.score = d + lex
+        c.notes = {"dense_part": d, "lexical_part": lex}
 
 
 def fuse_scores(candidates: list[Candidate], dense_share: float) -> None:
@@ -437,6 +454,8 @@ def fuse_scores(candidates: list[Candidate], dense_share: float) -> None:
             d = (max(c.dense_score, 0.0) if c.dense_rank is not None else dense_floor) / dense_best
         lx = c.lexical_score / lexical_best if c.lexical_rank is not None and lexical_best > 0 else 0.0
         c.score = dense_share * d + (1.0 - dense_share) * max(lx, 0.0)
+        c.notes = {"dense_part": d, "lexical_part": max(lx, 0.0), "dense_best": dense_best}
+        c.notes["lexical_best"] = lexical_best
 
 
 def names_definition(info: QueryInfo, c: Candidate) -> bool:

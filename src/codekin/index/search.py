@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pathspec
 
 from codekin.embeddings.base import Encoder, Vectors
 from codekin.hit import FileHit, Hit, non_increasing
+from codekin.index import explain as explanation
 from codekin.index.code_index import CodeIndex
 from codekin.index.ranking import (
     DEFAULT_RANKING,
@@ -29,6 +31,7 @@ FILE_CANDIDATES = 200  # files scored by file-level BM25 (the others' share is 0
 CHUNKS_PER_FILE = 3  # chunks shown under each file result
 SIMILAR_SLACK = 20  # extra neighbours per query chunk, for excluded texts and filters
 SIMILAR_PROBES = 32  # a query of more chunks searches from its heaviest ones (all are scored)
+Explanations = dict[int, dict[str, Any]]  # chunk id -> explanation (codekin.index.explain)
 
 
 @dataclass(frozen=True)
@@ -78,17 +81,24 @@ class Searcher:
         self.ranking = ranking
         self.file_ranking = file_ranking
 
-    def search(self, query: str, k: int = 10, filters: Filters = Filters()) -> list[Hit]:
+    def search(
+        self, query: str, k: int = 10, filters: Filters = Filters(), explain: bool = False
+    ) -> list[Hit]:
+        """The k best chunks; ``explain``: each carries every signal that placed it."""
         qvec = self.encoder.embed_queries([query])[0]
-        ranked = self._ranked(query, qvec, k, filters, self.ranking)
-        return self._hits([cid for cid, _ in ranked], qvec, [s for _, s in ranked])
+        why: Explanations | None = {} if explain else None
+        ranked = self._ranked(query, qvec, k, filters, self.ranking, why=why)
+        return self._hits([cid for cid, _ in ranked], qvec, [s for _, s in ranked], why)
 
-    def search_files(self, query: str, k: int = 10, filters: Filters = Filters()) -> list[FileHit]:
+    def search_files(
+        self, query: str, k: int = 10, filters: Filters = Filters(), explain: bool = False
+    ) -> list[FileHit]:
         """The k files that best answer the query, each with its best chunks."""
         qvec = self.encoder.embed_queries([query])[0]
         # every ranked candidate, not a page of chunks: a few big files can fill 100 chunks
         depth = max(CANDIDATES, k * CHUNKS_PER_FILE)
-        ranked = self._ranked(query, qvec, depth, filters, self.file_ranking, keep_all=True)
+        why: Explanations | None = {} if explain else None
+        ranked = self._ranked(query, qvec, depth, filters, self.file_ranking, keep_all=True, why=why)
         chunks = self.index.store.chunks_by_ids([cid for cid, _ in ranked])
         per_file: dict[str, list[int]] = {}
         for cid, _ in ranked:
@@ -98,7 +108,7 @@ class Searcher:
         # files come in the order of their best chunk, so its score is the file's (non-increasing)
         shown = [c for _, cs in files for c in cs[:CHUNKS_PER_FILE]]
         order = dict(ranked)
-        hits = {h.chunk_id: h for h in self._hits(shown, qvec, [order[c] for c in shown])}
+        hits = {h.chunk_id: h for h in self._hits(shown, qvec, [order[c] for c in shown], why)}
         out: list[FileHit] = []
         for path, cids in files:
             best = tuple(hits[c] for c in cids[:CHUNKS_PER_FILE] if c in hits)
@@ -114,27 +124,49 @@ class Searcher:
         filters: Filters,
         ranking: RankConfig | None,
         keep_all: bool = False,
+        why: Explanations | None = None,
     ) -> list[tuple[int, float]]:
         """(chunk id, score) pairs, best first, the score being what the order was decided by:
         the cosine (dense alone), the fused reciprocal-rank score (``ranking`` None) or the
         ranking's (:func:`order_scores`); the best ``k``, or (``keep_all``) every candidate of
-        the ``k``-deep retrieval."""
+        the ``k``-deep retrieval. ``why`` receives each returned id's explanation."""
         limit = None if keep_all else k
         dense = self._dense(qvec, filters, max(CANDIDATES, k))
         if not self.hybrid:
             kept = dense[:limit]
-            return list(zip([cid for cid, _ in kept], non_increasing(s for _, s in kept), strict=True))
+            out = list(zip([cid for cid, _ in kept], non_increasing(s for _, s in kept), strict=True))
+            if why is not None:
+                source = self._provenance()
+                for r, ((cid, cos), (_, s)) in enumerate(zip(kept, out, strict=True)):
+                    why[cid] = explanation.dense_only(cos, r, s, source)
+            return out
         lexical = self.index.store.lexical_search(query, max(CANDIDATES, k) * 2, filters.languages)
         if filters.paths or filters.exclude_languages:
             keep = set(self._keep(filters, [cid for cid, _ in lexical]))
             lexical = [(cid, s) for cid, s in lexical if cid in keep]
         if ranking is None:
-            return rrf_scores([[c for c, _ in dense], [c for c, _ in lexical]])[:limit]
+            fused = rrf_scores([[c for c, _ in dense], [c for c, _ in lexical]])[:limit]
+            if why is not None:
+                source = self._provenance()
+                d_rank = {cid: r for r, (cid, _) in enumerate(dense)}
+                l_rank = {cid: r for r, (cid, _) in enumerate(lexical)}
+                for cid, s in fused:
+                    why[cid] = explanation.rrf_only(d_rank.get(cid), l_rank.get(cid), s, source)
+            return fused
         candidates = self._candidates(dense, lexical)
         if ranking.use_file_lexical:
             self._add_file_lexical(query, candidates, filters)
         ranked = rank(query, candidates, ranking)
-        return list(zip([c.chunk_id for c in ranked], order_scores(ranked), strict=True))[:limit]
+        out = list(zip([c.chunk_id for c in ranked], order_scores(ranked), strict=True))[:limit]
+        if why is not None:
+            source = self._provenance()
+            for c, (_, s) in zip(ranked, out, strict=False):
+                why[c.chunk_id] = explanation.ranked(c, s, ranking, source)
+        return out
+
+    def _provenance(self) -> dict[str, Any]:
+        m = self.index.manifest
+        return explanation.provenance(m.model, m.model_hash, self.index.store.generation())
 
     def _candidates(
         self, dense: list[tuple[int, float]], lexical: list[tuple[int, float]]
@@ -243,20 +275,27 @@ class Searcher:
             and chunks[cid].language not in filters.exclude_languages
         ]
 
-    def _hits(self, ids: list[int], qvec: Vectors, scores: Sequence[float] | None = None) -> list[Hit]:
+    def _hits(
+        self,
+        ids: list[int],
+        qvec: Vectors,
+        scores: Sequence[float] | None = None,
+        why: Explanations | None = None,
+    ) -> list[Hit]:
         """Hits for ``ids`` with their cosine to ``qvec``. ``scores``: each id's ranking score;
         None: the ids are in similarity order and the score is the cosine, capped so that it
-        never rises down the list."""
+        never rises down the list. ``why``: explanations to attach, by id."""
         chunks = self.index.store.chunks_by_ids(ids)
         found, rows = self.index.store.vectors_for_ids(ids)
         by_id = dict(zip(found, (rows @ qvec).tolist(), strict=True)) if found else {}
         cosines = [by_id.get(cid, 0.0) for cid in ids]
         order = non_increasing(cosines) if scores is None else scores
-        return [
+        hits = [
             to_hit(cid, chunks[cid], score, cos)
             for cid, score, cos in zip(ids, order, cosines, strict=True)
             if cid in chunks
         ]
+        return [replace(h, explain=why.get(h.chunk_id)) for h in hits] if why is not None else hits
 
 
 def to_hit(cid: int, chunk: Chunk, score: float, cosine: float = 0.0) -> Hit:

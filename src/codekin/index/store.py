@@ -5,14 +5,16 @@ nothing already committed."""
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,7 @@ CREATE INDEX IF NOT EXISTS chunks_path ON chunks(path);
 CREATE INDEX IF NOT EXISTS chunks_embed_key ON chunks(embed_key);
 CREATE TABLE IF NOT EXISTS vectors (embed_key TEXT PRIMARY KEY, vector BLOB NOT NULL);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(symbol, path, body);
+CREATE TABLE IF NOT EXISTS redactions (path TEXT PRIMARY KEY, count INTEGER NOT NULL, kinds TEXT NOT NULL);
 """
 # Added after the first release: an older index gains these (and their rows) when opened.
 FILE_DOCS_SCHEMA = """
@@ -71,6 +74,7 @@ class PendingFile:
 
     row: FileRow
     chunks: list[tuple[Chunk, str]]  # (chunk, embed_key)
+    redacted: dict[str, int] = field(default_factory=dict)  # secrets masked in it, by kind
 
 
 class CorruptIndex(Exception):
@@ -359,6 +363,15 @@ class Store:
         with self._using():
             return [int(r[0]) for r in self._db.execute(sql, args)]
 
+    def chunks_without_vector(self) -> list[int]:
+        """Ids of chunks whose embedding is not stored (they can have no vector)."""
+        with self._using():
+            rows = self._db.execute(
+                "SELECT c.id FROM chunks c LEFT JOIN vectors v ON v.embed_key = c.embed_key "
+                "WHERE v.embed_key IS NULL ORDER BY c.id"
+            )
+            return [int(r[0]) for r in rows]
+
     def chunk_paths(
         self, languages: Sequence[str] | None = None, exclude_languages: Sequence[str] | None = None
     ) -> list[tuple[int, str]]:
@@ -512,6 +525,7 @@ class Store:
                         "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?)",
                         (r.path, r.size, r.mtime_ns, r.hash, r.language, r.chunks, time.time()),
                     )
+                    self._record_redactions(r.path, pending.redacted)
                 self._bump_generation()
                 db.execute("COMMIT")
             except BaseException:
@@ -534,12 +548,48 @@ class Store:
                     if self._doc_tables:
                         self._delete_file_doc(path)
                     self._db.execute("DELETE FROM files WHERE path=?", (path,))
+                    self._record_redactions(path, {})
                 self._bump_generation()
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
         return removed
+
+    def _record_redactions(self, path: str, kinds: dict[str, int]) -> None:
+        self._db.execute("DELETE FROM redactions WHERE path=?", (path,))
+        if kinds:
+            self._db.execute(
+                "INSERT INTO redactions VALUES (?,?,?)", (path, sum(kinds.values()), json.dumps(kinds))
+            )
+
+    def redactions(self) -> tuple[int, int, dict[str, int]]:
+        """(secrets masked, files they were in, count by kind) over the indexed files."""
+        total: Counter[str] = Counter()
+        files = 0
+        with self._using():
+            try:
+                rows = self._db.execute("SELECT kinds FROM redactions").fetchall()
+            except sqlite3.OperationalError:  # an index made before redaction, opened read-only
+                return 0, 0, {}
+        for (kinds,) in rows:
+            files += 1
+            total.update(json.loads(kinds))
+        return sum(total.values()), files, dict(total.most_common())
+
+    def forget_file_stats(self) -> None:
+        """Make the next run read every file again (its chunks are re-made, embeddings reused)."""
+        with self._using():
+            self._db.execute("UPDATE files SET size=-1, mtime_ns=-1, hash=''")
+
+    def purge_deleted(self) -> None:
+        """Leave no trace of deleted rows in the file: merge the FTS indexes (deleted tokens
+        stay in their segments until then) and rewrite the database without its free pages."""
+        with self._using():
+            for table in ("chunks_fts", "files_fts") if self._doc_tables else ("chunks_fts",):
+                self._db.execute(f"INSERT INTO {table}({table}) VALUES('optimize')")
+            self._db.execute("VACUUM")
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def drop_unused_vectors(self) -> int:
         with self._using():

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
@@ -61,6 +61,7 @@ class SearchItem(TypedDict):
     kind: str
     language: str
     preview: str
+    explain: NotRequired[dict[str, Any]]  # with ``explain: true``: every signal that placed it
 
 
 class SearchResult(TypedDict):
@@ -117,6 +118,7 @@ class SearchParams:
     languages: tuple[str, ...] = ()
     paths: tuple[str, ...] = ()
     files: bool = False  # one item per file: its best chunk
+    explain: bool = False  # each item carries every signal that placed it
 
 
 @dataclass(frozen=True)
@@ -225,6 +227,7 @@ def parse_search(params: Any) -> SearchParams:
         _strings(data, "languages", SEARCH),
         _strings(data, "paths", SEARCH),
         as_bool(data, "files", SEARCH),
+        as_bool(data, "explain", SEARCH),
     )
 
 
@@ -319,7 +322,7 @@ def preview(text: str) -> str:
 
 
 def search_item(hit: Hit, root: Path, encoding: Encoding, line_of: LineSource) -> SearchItem:
-    return {
+    item: SearchItem = {
         "uri": path_to_uri(root / hit.path),
         "range": hit_range(hit, encoding, line_of),
         "score": hit.score,
@@ -329,6 +332,9 @@ def search_item(hit: Hit, root: Path, encoding: Encoding, line_of: LineSource) -
         "language": hit.language,
         "preview": preview(hit.text),
     }
+    if hit.explain is not None:
+        item["explain"] = hit.explain
+    return item
 
 
 SYMBOL_KINDS: dict[str, types.SymbolKind] = {

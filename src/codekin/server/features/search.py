@@ -69,9 +69,10 @@ def search_folders(ls: CodekinServer, p: SearchParams) -> Found:
         assert ws is not None
         languages, paths = p.languages or None, p.paths or None
         if p.files:
-            hits = [f.hits[0] for f in ws.files(p.query, p.limit, languages=languages, paths=paths)]
+            files = ws.files(p.query, p.limit, languages=languages, paths=paths, explain=p.explain)
+            hits = [f.hits[0] for f in files]
         else:
-            hits = ws.search(p.query, p.limit, languages=languages, paths=paths)
+            hits = ws.search(p.query, p.limit, languages=languages, paths=paths, explain=p.explain)
         found += [(folder, h) for h in hits]
     if len(folders) > 1:  # several folders interleave by score; each keeps its own order (stable)
         found.sort(key=lambda fh: -fh[1].score)
@@ -156,6 +157,12 @@ def _context(ls: CodekinServer, p: ContextParams) -> list[ContextItem]:
 def _as_hit(piece: ContextPiece) -> Hit:
     """The span of a piece (its text starts at column 0: indentation restored)."""
     return Hit(
-        piece.path, piece.start_line, piece.end_line, piece.symbol, piece.kind, piece.language,
-        piece.score, piece.text,
+        piece.path,
+        piece.start_line,
+        piece.end_line,
+        piece.symbol,
+        piece.kind,
+        piece.language,
+        piece.score,
+        piece.text,
     )

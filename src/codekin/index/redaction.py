@@ -1,0 +1,32 @@
+"""Keeps an index's stored text in line with the redaction rules: files indexed under other
+rules (or before redaction existed) are read again, and what the old rows held is purged."""
+
+from __future__ import annotations
+
+import logging
+
+from codekin.index.store import Store
+from codekin.redact import Redactor
+
+log = logging.getLogger(__name__)
+META_KEY = "redact.fingerprint"
+
+
+def begin(store: Store, redactor: Redactor) -> bool:
+    """Before a whole-tree run: True when the indexed files were redacted under other rules;
+    then every file is read again by this run."""
+    if store.get_meta(META_KEY) == redactor.fingerprint:
+        return False
+    if not store.counts()[0]:  # nothing stored yet: everything will be read under these rules
+        store.set_meta(META_KEY, redactor.fingerprint)
+        return False
+    log.info("redaction rules changed since the files were indexed: every file is read again")
+    store.forget_file_stats()
+    return True
+
+
+def finish(store: Store, redactor: Redactor) -> None:
+    """After that run completed: nothing of the rows it replaced stays in the database file
+    (until then the old fingerprint stays, so a killed run is redone)."""
+    store.purge_deleted()
+    store.set_meta(META_KEY, redactor.fingerprint)
