@@ -26,7 +26,7 @@ from codekin.hit import FileHit, Hit
 from codekin.index.indexer import IndexProgress, IndexStats
 from codekin.index.lock import IndexLocked
 from codekin.index.store import CorruptIndex
-from codekin.settings import Settings, load_file_settings, merge
+from codekin.settings import BACKENDS, Settings, load_file_settings, merge
 from codekin.workspace import Workspace
 
 log = logging.getLogger("codekin")
@@ -37,6 +37,9 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("-k", type=int, default=10, help="number of results (default 10)")
     p.add_argument("--json", action="store_true", help="machine-readable output on stdout")
     p.add_argument("--model", default=None, help="encoder: packaged model name, transformers id or directory")
+    p.add_argument(
+        "--backend", default=None, choices=BACKENDS, help="encoder runtime (default: the setting, auto)"
+    )
     p.add_argument("--index-dir", default=None, help="where the index lives (default <root>/.codekin)")
     p.add_argument("-v", "--verbose", action="count", default=0, help="more logging on stderr")
 
@@ -98,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--print-config", choices=CLIENTS, default=None, help="print this client's MCP configuration"
     )
     p.add_argument("--model", default=None, help="encoder: packaged model name, transformers id or directory")
+    p.add_argument(
+        "--backend", default=None, choices=BACKENDS, help="encoder runtime (default: the setting, auto)"
+    )
     p.add_argument("--index-dir", default=None, help="where the index lives (one root only)")
     p.add_argument("-v", "--verbose", action="count", default=0, help="more logging on stderr")
 
@@ -159,7 +165,7 @@ def _setup_logging(verbose: int) -> None:
 def open_workspace(args: argparse.Namespace) -> Workspace:
     root = Path(getattr(args, "path", None) or args.root or ".")
     settings, problems = load_file_settings(root.resolve()) if root.is_dir() else (Settings(), [])
-    overrides: dict[str, Any] = {"model": args.model, "index_dir": args.index_dir}
+    overrides: dict[str, Any] = {"model": args.model, "backend": args.backend, "index_dir": args.index_dir}
     settings, more = merge(settings, overrides, "command line")
     for problem in problems + more:
         log.warning("%s", problem)
@@ -367,7 +373,7 @@ def cmd_agents(args: argparse.Namespace) -> int:
     if args.index_dir and len(args.root or []) > 1:
         print("codekin: error: --index-dir needs a single --root", file=sys.stderr)
         return 2
-    overrides = {"model": args.model, "index_dir": args.index_dir}
+    overrides = {"model": args.model, "backend": args.backend, "index_dir": args.index_dir}
     return run_stdio([Path(r) for r in args.root or []], overrides)
 
 
