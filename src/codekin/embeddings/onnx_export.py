@@ -78,6 +78,12 @@ def optimise(path: Path, config: Any) -> None:
 
 
 def quantise(src: Path, dst: Path) -> None:
+    """Dynamic int8: the weight matrices per output channel; activation products stay fp32.
+
+    On codekin-encoder (96 chunks of codekin's source, 16 queries) per-tensor int8 gave a worst
+    cosine of 0.90, int8 activation x activation products (attention) about the same; per-channel
+    weights only 0.989, the fastest variant (32 chunks: 2.3 s against torch's 3.9 s on a loaded
+    2-core machine); also leaving the FFN down-projections in fp32: 0.991, 2.9 s."""
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -85,7 +91,12 @@ def quantise(src: Path, dst: Path) -> None:
         str(src),
         str(dst),
         weight_type=QuantType.QInt8,
-        extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},  # fused ops have no inferred type
+        per_channel=True,
+        op_types_to_quantize=["MatMul"],
+        extra_options={
+            "MatMulConstBOnly": True,  # weights only: Q.K and attention x V stay fp32
+            "DefaultTensorType": onnx.TensorProto.FLOAT,  # fused ops have no inferred type
+        },
     )
 
 
