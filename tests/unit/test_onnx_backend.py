@@ -176,6 +176,8 @@ def test_failed_parity_falls_back_to_torch_with_one_warning_and_no_rebuild(
 
 def test_a_gpu_device_keeps_torch(model_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
     write_report(model_dir)
+    assert isinstance(backend_module.load_encoder(str(model_dir), device="cuda"), TorchStub)
+    assert warnings(caplog) == []  # auto: silently
     assert isinstance(backend_module.load_encoder(str(model_dir), device="cuda", backend="onnx"), TorchStub)
     [line] = warnings(caplog)
     assert "device 'cuda' runs on torch" in line

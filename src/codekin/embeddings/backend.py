@@ -79,6 +79,8 @@ def onnx_encoder(
 def _choose(model: str, backend: str, device: str, batch_size: int, max_tokens: int) -> Encoder | None:
     """The ONNX encoder ``backend`` asks for, or None where auto stays on torch."""
     if device not in ("auto", "cpu"):
+        if backend == "auto":
+            return None
         raise OnnxUnavailable(f"device {device!r} runs on torch (the ONNX backend is CPU only)")
     if backend == "auto":
         local = Path(resolve_model_path(model))
