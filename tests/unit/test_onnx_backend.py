@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -186,3 +188,16 @@ def test_a_gpu_device_keeps_torch(model_dir: Path, caplog: pytest.LogCaptureFixt
 def test_an_unknown_backend_is_an_error(model_dir: Path) -> None:
     with pytest.raises(ValueError, match="unknown encoder backend 'tensorrt'"):
         backend_module.load_encoder(str(model_dir), backend="tensorrt")
+
+
+def test_the_default_path_imports_neither_onnxruntime_nor_torch(model_dir: Path) -> None:
+    code = (
+        "import sys; import codekin.cli, codekin.workspace; from codekin.embeddings import backend; "
+        "backend.HFEncoder = lambda *a, **k: 'torch'; "
+        f"print(backend.load_encoder({str(model_dir)!r}), "
+        "'onnxruntime' in sys.modules, 'torch' in sys.modules)"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2] / "src")}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["torch", "False", "False"]
