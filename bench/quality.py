@@ -1,6 +1,7 @@
 """Natural-language search quality: MRR@10, recall@1 and recall@10 of BM25, dense and hybrid.
 
     flock /tmp/codekin-heavy.lock .venv/bin/python bench/quality.py [--models minilm,mpnet] [--quick]
+    ... --models codekin@torch,codekin@onnx-int8   # the quality cost of a runtime
 
 Datasets (see bench/_datasets.py): CoSQA dev (web query -> function file) and docstring ->
 function pairs mined from the standard library, indexed with docstrings removed. Systems:
@@ -33,6 +34,7 @@ from _variants import Variant, parse_variants, with_query_options
 
 import codekin
 from codekin import Settings, Workspace
+from codekin.embeddings import Encoder
 from codekin.index.search import Searcher
 
 REPO = Path(__file__).resolve().parents[1]
@@ -171,10 +173,13 @@ def run_model(
 ) -> list[Row]:
     """Index ``repo`` once with the candidate's encoder, then rank with bm25 (optionally),
     dense, hybrid and each ranking variant (system ``hybrid:NAME``)."""
-    model, name = resolve(candidate, cache), short_name(candidate)
-    settings = Settings(model=model, hybrid=False, index_dir=str(index_dir))
+    base, _, backend = candidate.partition("@")  # codekin@onnx-int8: the encoder on that runtime
+    model, name = resolve(base, cache), short_name(base) + (f"@{backend}" if backend else "")
+    settings = Settings(model=model, backend=backend or "auto", hybrid=False, index_dir=str(index_dir))
     t0 = time.perf_counter()
-    dense_ws = Workspace(repo, settings)
+    dense_ws = Workspace(
+        repo, settings, encoder=unchecked_onnx(settings) if backend.startswith("onnx") else None
+    )
     encoder = dense_ws.encoder
     log.info("%s: %s loaded in %.1fs", dataset, name, time.perf_counter() - t0)
     stats = dense_ws.index()
@@ -220,6 +225,21 @@ def run_model(
             add(f"hybrid:{vname}", name, *evaluate(run, queries, k))
     shutil.rmtree(index_dir, ignore_errors=True)
     return rows
+
+
+def unchecked_onnx(settings: Settings) -> Encoder:
+    """The ONNX encoder even where its export failed the parity gate (to measure what it costs)."""
+    from codekin.embeddings.backend import onnx_encoder
+
+    encoder = onnx_encoder(
+        settings.model,
+        int8=settings.backend == "onnx-int8",
+        batch_size=settings.batch_size,
+        max_tokens=settings.max_tokens,
+        checked=False,
+    )
+    assert encoder is not None  # built when missing
+    return encoder
 
 
 # --- output -------------------------------------------------------------------------------------
@@ -276,7 +296,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--models",
         default="codekin,minilm,mpnet",
-        help="comma-separated candidates: codekin, minilm, mpnet, or any model id / local directory",
+        help="comma-separated candidates: codekin, minilm, mpnet, or any model id / local directory; "
+        "NAME@BACKEND runs it on that encoder runtime (torch, onnx, onnx-int8)",
     )
     p.add_argument("--datasets", default="cosqa,stdlib", help="comma-separated: cosqa, stdlib")
     p.add_argument("--quick", action="store_true", help="small samples for a smoke test")

@@ -31,7 +31,7 @@ from codekin.index import explain
 from codekin.index.indexer import IndexProgress, IndexStats
 from codekin.index.lock import IndexLocked
 from codekin.index.store import CorruptIndex
-from codekin.settings import Settings, load_file_settings, merge
+from codekin.settings import BACKENDS, Settings, load_file_settings, merge
 from codekin.workspace import Workspace
 
 log = logging.getLogger("codekin")
@@ -42,6 +42,9 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("-k", type=int, default=10, help="number of results (default 10)")
     p.add_argument("--json", action="store_true", help="machine-readable output on stdout")
     p.add_argument("--model", default=None, help="encoder: packaged model name, transformers id or directory")
+    p.add_argument(
+        "--backend", default=None, choices=BACKENDS, help="encoder runtime (default: the setting, auto)"
+    )
     p.add_argument("--index-dir", default=None, help="where the index lives (default <root>/.codekin)")
     p.add_argument("-v", "--verbose", action="count", default=0, help="more logging on stderr")
 
@@ -125,6 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--print-config", choices=CLIENTS, default=None, help="print this client's MCP configuration"
     )
     p.add_argument("--model", default=None, help="encoder: packaged model name, transformers id or directory")
+    p.add_argument(
+        "--backend", default=None, choices=BACKENDS, help="encoder runtime (default: the setting, auto)"
+    )
     p.add_argument("--index-dir", default=None, help="where the index lives (one root only)")
     p.add_argument(
         "--store", default=None, help="answer search from a shared org index (qdrant-local:DIR, qdrant://…)"
@@ -212,6 +218,7 @@ def open_workspace(args: argparse.Namespace) -> Workspace:
     settings, problems = load_file_settings(root.resolve()) if root.is_dir() else (Settings(), [])
     overrides: dict[str, Any] = {
         "model": args.model,
+        "backend": args.backend,
         "index_dir": args.index_dir,
         "store": getattr(args, "store", None),
     }
@@ -470,7 +477,12 @@ def cmd_agents(args: argparse.Namespace) -> int:
     if args.index_dir and len(args.root or []) > 1:
         print("codekin: error: --index-dir needs a single --root", file=sys.stderr)
         return 2
-    overrides = {"model": args.model, "index_dir": args.index_dir, "store": args.store}
+    overrides = {
+        "model": args.model,
+        "backend": args.backend,
+        "index_dir": args.index_dir,
+        "store": args.store,
+    }
     return run_stdio([Path(r) for r in args.root or []], overrides)
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+BACKENDS = ("auto", "torch", "onnx", "onnx-int8")  # encoder runtimes: codekin.embeddings.backend
 DEFAULT_MODEL = "codekin-encoder"  # models/codekin-encoder: trained by training/, weights bundled
 
 
@@ -21,6 +22,7 @@ DEFAULT_MODEL = "codekin-encoder"  # models/codekin-encoder: trained by training
 class Settings:
     model: str = DEFAULT_MODEL  # a packaged model name, a transformers model id or a local directory
     device: str = "auto"  # auto | cpu | cuda | cuda:N
+    backend: str = "auto"  # auto | torch | onnx | onnx-int8 (codekin.embeddings.backend)
     batch_size: int = 32
     max_tokens: int = 256  # encoder input is truncated to this many tokens
     index_dir: str = ""  # "" -> <root>/.codekin
@@ -46,6 +48,7 @@ class Settings:
 
 
 _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+_CHOICES = {"backend": BACKENDS}
 _DEFAULTS = Settings()
 
 
@@ -77,6 +80,9 @@ def _coerce(name: str, value: Any) -> Any:
         return list(value)
     if not isinstance(value, str):
         raise TypeError("expected a string")
+    choices = _CHOICES.get(name)
+    if choices is not None and value not in choices:
+        raise ValueError(f"expected one of {', '.join(choices)}")
     return value
 
 

@@ -154,7 +154,11 @@ class Workspace:
             if self._encoder is None:
                 s = self.settings
                 self._encoder = load_encoder(
-                    s.model, device=s.device, batch_size=s.batch_size, max_tokens=s.max_tokens
+                    s.model,
+                    device=s.device,
+                    batch_size=s.batch_size,
+                    max_tokens=s.max_tokens,
+                    backend=s.backend,
                 )
             return self._encoder
 

@@ -1,12 +1,14 @@
-"""Encoders: the protocol, the transformers implementation and a fake for unit tests."""
+"""Encoders: the protocol, the transformers and ONNX Runtime implementations, a fake for tests."""
 
 from codekin.embeddings.base import Encoder, Vectors, normalise
 
 __all__ = ["Encoder", "Vectors", "normalise", "load_encoder"]
 
 
-def load_encoder(model: str, *, device: str = "auto", batch_size: int = 32, max_tokens: int = 256) -> Encoder:
-    """Load the configured encoder (imports torch lazily)."""
-    from codekin.embeddings.hf import HFEncoder
+def load_encoder(
+    model: str, *, device: str = "auto", batch_size: int = 32, max_tokens: int = 256, backend: str = "auto"
+) -> Encoder:
+    """Load the configured encoder on the configured runtime (imports torch or onnxruntime lazily)."""
+    from codekin.embeddings.backend import load_encoder as load
 
-    return HFEncoder(model, device=device, batch_size=batch_size, max_tokens=max_tokens)
+    return load(model, device=device, batch_size=batch_size, max_tokens=max_tokens, backend=backend)

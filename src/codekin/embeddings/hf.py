@@ -41,7 +41,7 @@ def resolve_model_path(model: str) -> str:
     return str(path)
 
 
-def _pooling_mode(model_dir: Path) -> str:
+def pooling_mode(model_dir: Path) -> str:
     cfg = model_dir / "1_Pooling" / "config.json"
     if cfg.is_file():
         data = json.loads(cfg.read_text())
@@ -97,6 +97,7 @@ class HFEncoder:
 
         hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # stdout may be a JSON-RPC transport
         self.model_id = model
+        self.backend = "torch"
         path = resolve_model_path(model)
         local = Path(path)
         self.device = pick_device(device)
@@ -113,7 +114,7 @@ class HFEncoder:
             ) from exc
         self.max_tokens = min(max_tokens, int(getattr(self._tokenizer, "model_max_length", max_tokens)))
         self.dim = int(self._model.config.hidden_size)
-        self._pooling = _pooling_mode(local) if local.is_dir() else "mean"
+        self._pooling = pooling_mode(local) if local.is_dir() else "mean"
         self.model_hash = weights_hash(local) if local.is_dir() else model
         self._torch = torch
 

@@ -87,7 +87,7 @@ class ServerState:
         self.watcher = "none"  # "client" | "server" | "none": who reports file changes
         self.tree_watcher: TreeWatcher | None = None  # the server-side watcher, when used
         self.overlays: dict[str, str] = {}  # absolute path -> unsaved buffer text
-        self._encoders: dict[tuple[str, str, int, int], Encoder] = {}
+        self._encoders: dict[tuple[str, str, int, int, str], Encoder] = {}
         self._lock = threading.Lock()
         self._pending: dict[Path, set[str]] = {}
         self.cancels: set[threading.Event] = set()  # of runs queued or running
@@ -145,7 +145,7 @@ class ServerState:
         """One loaded encoder per model configuration, shared by folders (writer thread)."""
         if self.fixed_encoder is not None:
             return self.fixed_encoder
-        key = (settings.model, settings.device, settings.batch_size, settings.max_tokens)
+        key = (settings.model, settings.device, settings.batch_size, settings.max_tokens, settings.backend)
         if key not in self._encoders:
             log.info("loading encoder %s", settings.model)
             self._encoders[key] = load_encoder(
@@ -153,6 +153,7 @@ class ServerState:
                 device=settings.device,
                 batch_size=settings.batch_size,
                 max_tokens=settings.max_tokens,
+                backend=settings.backend,
             )
         return self._encoders[key]
 
