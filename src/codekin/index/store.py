@@ -382,6 +382,32 @@ class Store:
                 (int(r[0]), str(r[1])) for r in self._db.execute(f"SELECT id, path FROM chunks{where}", args)
             ]
 
+    def missing_vectors(self, after_id: int, limit: int) -> list[tuple[int, Chunk, str]]:
+        """Chunks with an id above ``after_id`` whose embedding is not stored yet, in id order:
+        (chunk id, chunk, embed_key). Several may share a key (copied code)."""
+        with self._using():
+            rows = self._db.execute(
+                f"SELECT {_CHUNK_COLUMNS}, embed_key FROM chunks c WHERE c.id > ? AND NOT EXISTS "
+                "(SELECT 1 FROM vectors v WHERE v.embed_key = c.embed_key) ORDER BY c.id LIMIT ?",
+                (after_id, limit),
+            ).fetchall()
+        return [(*_chunk_from_row(r[:-1]), str(r[-1])) for r in rows]
+
+    def count_missing_vectors(self, after_id: int = -1) -> int:
+        """How many chunks (with an id above ``after_id``) wait for their embedding."""
+        with self._using():
+            row = self._db.execute(
+                "SELECT count(*) FROM chunks c WHERE c.id > ? AND NOT EXISTS "
+                "(SELECT 1 FROM vectors v WHERE v.embed_key = c.embed_key)",
+                (after_id,),
+            ).fetchone()
+        return int(row[0])
+
+    def max_chunk_id(self) -> int:
+        with self._using():
+            row = self._db.execute("SELECT max(id) FROM chunks").fetchone()
+        return int(row[0]) if row and row[0] is not None else -1
+
     def counts(self) -> tuple[int, int]:
         with self._using():
             files = self._db.execute("SELECT count(*) FROM files").fetchone()[0]
@@ -541,6 +567,44 @@ class Store:
                 self._db.execute("ROLLBACK")
                 raise
         return removed
+
+    def add_vectors(self, vectors: dict[str, np.ndarray]) -> list[int]:
+        """Store embeddings the chunks committed without one were waiting for, in one
+        transaction; returns the ids of the chunks that gained a vector (keys already stored
+        are left as they are)."""
+        added: list[int] = []
+        with self._using():
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                new = [k for k in vectors if k not in self._stored_keys(list(vectors))]
+                db.executemany(
+                    "INSERT INTO vectors VALUES (?, ?)",
+                    ((k, np.asarray(vectors[k], dtype=np.float32).tobytes()) for k in new),
+                )
+                for start in range(0, len(new), 500):
+                    part = new[start : start + 500]
+                    marks = ",".join("?" * len(part))
+                    added += [
+                        int(r[0])
+                        for r in db.execute(f"SELECT id FROM chunks WHERE embed_key IN ({marks})", part)
+                    ]
+                self._bump_generation()
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return sorted(added)
+
+    def _stored_keys(self, keys: list[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(keys), 500):
+            part = keys[start : start + 500]
+            marks = ",".join("?" * len(part))
+            found.update(
+                r[0] for r in self._db.execute(f"SELECT embed_key FROM vectors WHERE embed_key IN ({marks})", part)
+            )
+        return found
 
     def drop_unused_vectors(self) -> int:
         with self._using():
