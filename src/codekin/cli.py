@@ -22,7 +22,7 @@ from codekin.evaluation import (
     mine_repository,
     write_dataset,
 )
-from codekin.hit import FileHit, Hit
+from codekin.hit import Coverage, FileHit, Hit
 from codekin.index.indexer import IndexProgress, IndexStats
 from codekin.index.lock import IndexLocked
 from codekin.index.store import CorruptIndex
@@ -57,6 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--path", action="append", default=None, help="only paths matching this glob (repeatable)")
     p.add_argument("--files", action="store_true", help="the best files (with their best chunks), not chunks")
     p.add_argument("--no-update", action="store_true", help="search the index as it is, without updating")
+    p.add_argument(
+        "--fast",
+        action="store_true",
+        help="keywords and the code-aware ranking only: no model load, no update (the index as it is)",
+    )
     _add_common(p)
 
     p = sub.add_parser(
@@ -91,8 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("mcp", help="serve coding agents over MCP (stdio), or print a client's configuration")
     p.add_argument(
-        "--root", action="append", default=None, help="a root to serve (repeatable; default: the client's "
-        "MCP roots, else the current directory)"
+        "--root",
+        action="append",
+        default=None,
+        help="a root to serve (repeatable; default: the client's MCP roots, else the current directory)",
     )
     p.add_argument(
         "--print-config", choices=CLIENTS, default=None, help="print this client's MCP configuration"
@@ -216,22 +223,35 @@ def _index_with_progress(ws: Workspace, full: bool = False, quiet: bool = False)
         TextColumn("[bold]{task.fields[phase]:<9}"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("files  {task.fields[chunks]} chunks  {task.fields[rate]}"),
+        TextColumn("{task.fields[unit]}  {task.fields[chunks]}  {task.fields[rate]}"),
         TimeElapsedColumn(),
         console=console,
         transient=True,
     ) as bar:
-        task = bar.add_task("index", total=None, phase="scanning", chunks=0, rate="")
+        task = bar.add_task("index", total=None, phase="scanning", unit="files", chunks="", rate="")
 
         def on_progress(p: IndexProgress) -> None:
-            rate = f"{p.embedded / p.elapsed:.0f} emb/s" if p.elapsed > 1 and p.embedded else ""
+            if p.phase == "embedding":  # every file searchable by keywords; now the vectors
+                spent = p.elapsed - (p.lexical_elapsed or 0.0)
+                rate = f"{p.embedded / spent:.0f}/s" if spent > 1 and p.embedded else ""
+                bar.update(
+                    task,
+                    total=p.to_embed or None,
+                    completed=p.embedded,
+                    phase=p.phase,
+                    unit="chunks",
+                    chunks="(searchable by keywords meanwhile)",
+                    rate=rate,
+                )
+                return
             bar.update(
                 task,
                 total=p.files_total or None,
                 completed=p.files_done,
                 phase=p.phase,
-                chunks=p.chunks_done,
-                rate=rate,
+                unit="files",
+                chunks=f"{p.chunks_done} chunks",
+                rate="",
             )
 
         return ws.index(full=full, progress=on_progress)
@@ -244,9 +264,10 @@ def _plain_progress() -> Any:
         now = time.monotonic()
         if p.phase == "done" or now - last[0] > 5:
             last[0] = now
+            done = f"{p.embedded}/{p.to_embed}" if p.phase == "embedding" else str(p.embedded)
             print(
                 f"codekin: {p.phase}: {p.files_done}/{p.files_total} files, {p.chunks_done} chunks, "
-                f"{p.embedded} embedded, {p.elapsed:.0f}s",
+                f"{done} embedded, {p.elapsed:.0f}s",
                 file=sys.stderr,
             )
 
@@ -264,9 +285,11 @@ def cmd_index(ws: Workspace, args: argparse.Namespace) -> int:
     print(
         f"indexed {ws.root}: {stats.files_total} files, {stats.chunks_total} chunks "
         f"({stats.files_indexed} files updated, {stats.files_removed} removed, "
-        f"{stats.files_skipped} skipped; "
+        f"{stats.files_skipped} skipped; searchable by keywords after {stats.lexical_elapsed:.1f}s; "
         f"{stats.embedded} chunks embedded in {stats.elapsed:.1f}s, {rate:.0f}/s)"
     )
+    if stats.cancelled:
+        print("note: interrupted; the next run resumes (unembedded chunks are found by keywords meanwhile)")
     for path, reason in list(stats.skipped.items())[:10]:
         print(f"  skipped {path}: {reason}")
     if len(stats.skipped) > 10:
@@ -286,13 +309,36 @@ def _ensure_fresh(ws: Workspace, args: argparse.Namespace) -> None:
 
 
 def cmd_search(ws: Workspace, args: argparse.Namespace) -> int:
-    _ensure_fresh(ws, args)
+    if not args.fast:
+        _ensure_fresh(ws, args)
     query = " ".join(args.query)
+    filters = {"languages": args.language, "paths": args.path, "lexical": args.fast}
     if args.files:
-        _print_files(ws.files(query, args.k, languages=args.language, paths=args.path), args.json)
+        files = ws.files(query, args.k, **filters)
+        items, coverage = [f.to_dict() for f in files], files.coverage
+        if not args.json:
+            _print_files(files, False)
     else:
-        _print_hits(ws.search(query, args.k, languages=args.language, paths=args.path), args.json)
+        hits = ws.search(query, args.k, **filters)
+        items, coverage = [h.to_dict() for h in hits], hits.coverage
+        if not args.json:
+            _print_hits(hits, False)
+    if args.json:  # the results and how much of the index was embedded (partial, embedded/total)
+        print(json.dumps({"results": items, **coverage.to_dict()}, indent=2))
+    elif note := _coverage_note(coverage):
+        print(note)
     return 0
+
+
+def _coverage_note(coverage: Coverage) -> str | None:
+    if coverage.lexical_only:
+        return "(--fast: keywords and ranking only, no model loaded; the index as it is, not updated)"
+    if coverage.partial:
+        return (
+            f"(partial: {coverage.embedded}/{coverage.total} chunks embedded so far; "
+            "the rest were matched by keywords only)"
+        )
+    return None
 
 
 def _parse_location(target: str) -> tuple[str, int | None]:

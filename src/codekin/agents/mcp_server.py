@@ -78,8 +78,14 @@ class CodekinMCP:
             if folder.state == "indexing":
                 p = self.roots.progress.get(folder.root)
                 latest = p.latest if p else None
-                where = f" ({latest.files_done}/{latest.files_total} files)" if latest else ""
-                notes.append(f"{folder.root} is still being indexed{where}: results are partial")
+                if latest is not None and latest.phase == "embedding":
+                    notes.append(
+                        f"{folder.root} is being embedded ({latest.embedded}/{latest.to_embed} chunks): "
+                        "results are partial, the rest found by keywords only"
+                    )
+                else:
+                    where = f" ({latest.files_done}/{latest.files_total} files)" if latest else ""
+                    notes.append(f"{folder.root} is still being indexed{where}: results are partial")
             notes += [f"{folder.root}: {e}" for e in folder.errors[-2:]]
         if not self.roots.workspaces():
             raise ToolError("no index is available yet: " + ("; ".join(notes) or "no usable root"))

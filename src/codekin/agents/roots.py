@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +27,15 @@ log = logging.getLogger(__name__)
 SYNC_WAIT_S = 5.0  # a tool call waits this long for debounced file changes to be applied
 
 
+SEARCHABLE_PHASES = frozenset({"embedding", "saving", "done"})  # every file committed by then
+
+
 @dataclass
 class RootProgress:
     future: Future[IndexStats | None] | None = None
     latest: IndexProgress | None = None
+    # set once the run's lexical phase ended (or the run ended): the index answers every file
+    searchable: threading.Event = field(default_factory=threading.Event)
 
 
 class AgentRoots:
@@ -77,11 +82,16 @@ class AgentRoots:
 
     def _start_index(self, folder: FolderIndex, *, full: bool = False) -> Future[IndexStats | None]:
         progress = self.progress.setdefault(folder.root, RootProgress())
+        progress.searchable.clear()
+        progress.latest = None
 
         def on_progress(p: IndexProgress) -> None:
             progress.latest = p
+            if p.phase in SEARCHABLE_PHASES:
+                progress.searchable.set()
 
         progress.future = self.state.schedule_index(folder, full=full, progress=on_progress)
+        progress.future.add_done_callback(lambda _: progress.searchable.set())
         return progress.future
 
     def _watch(self, folder: FolderIndex) -> None:
@@ -119,14 +129,14 @@ class AgentRoots:
 
     # --- waiting ----------------------------------------------------------------------------
     def wait_ready(self, timeout: float) -> bool:
-        """Wait (up to ``timeout`` seconds in all) for the background index runs; True when done."""
+        """Wait (up to ``timeout`` seconds in all) until every root's background run has
+        committed all its files (its embedding phase may still be going: the rest is found by
+        keywords meanwhile); True when they have."""
         deadline = time.monotonic() + timeout
         for progress in list(self.progress.values()):
             if progress.future is None:
                 continue
-            try:
-                progress.future.result(timeout=max(0.0, deadline - time.monotonic()))
-            except TimeoutError:
+            if not progress.searchable.wait(max(0.0, deadline - time.monotonic())):
                 return False
         return True
 

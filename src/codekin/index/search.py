@@ -98,7 +98,8 @@ class Searcher:
             return None
         if self.queries is not None:
             return self.queries.embed(self.encoder, query)
-        return self.encoder.embed_queries([query])[0]
+        vector: Vectors = self.encoder.embed_queries([query])[0]
+        return vector
 
     def search(self, query: str, k: int = 10, filters: Filters = Filters()) -> Results[Hit]:
         coverage = self.coverage()
@@ -267,9 +268,7 @@ class Searcher:
             and chunks[cid].language not in filters.exclude_languages
         ]
 
-    def _hits(
-        self, ids: list[int], qvec: Vectors | None, scores: Sequence[float] | None = None
-    ) -> list[Hit]:
+    def _hits(self, ids: list[int], qvec: Vectors | None, scores: Sequence[float] | None = None) -> list[Hit]:
         """Hits for ``ids`` with their cosine to ``qvec`` (0 without one, or without a vector).
         ``scores``: each id's ranking score; None: the ids are in similarity order and the score
         is the cosine, capped so that it never rises down the list."""
