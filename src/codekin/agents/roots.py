@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from contextlib import suppress
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from codekin.workspace import Workspace
 log = logging.getLogger(__name__)
 
 SYNC_WAIT_S = 5.0  # a tool call waits this long for debounced file changes to be applied
+SETTLE_WAIT_S = 2.0  # once every file is searchable by keywords, how long a call waits for the vectors
 
 
 SEARCHABLE_PHASES = frozenset({"embedding", "saving", "done"})  # every file committed by then
@@ -128,16 +130,21 @@ class AgentRoots:
         return max(candidates, key=lambda c: len(c[0].root.parts))
 
     # --- waiting ----------------------------------------------------------------------------
-    def wait_ready(self, timeout: float) -> bool:
+    def wait_ready(self, timeout: float, settle: float = SETTLE_WAIT_S) -> bool:
         """Wait (up to ``timeout`` seconds in all) until every root's background run has
-        committed all its files (its embedding phase may still be going: the rest is found by
-        keywords meanwhile); True when they have."""
+        committed all its files, then up to ``settle`` seconds more for its embedding phase (a
+        small repository answers complete; a large one answers at once, the chunks not embedded
+        yet found by keywords); True when every file is searchable."""
         deadline = time.monotonic() + timeout
-        for progress in list(self.progress.values()):
-            if progress.future is None:
-                continue
+        runs = [p for p in self.progress.values() if p.future is not None]
+        for progress in runs:
             if not progress.searchable.wait(max(0.0, deadline - time.monotonic())):
                 return False
+        settled = min(deadline, time.monotonic() + settle)
+        for progress in runs:
+            assert progress.future is not None
+            with suppress(TimeoutError):
+                progress.future.result(timeout=max(0.0, settled - time.monotonic()))
         return True
 
     def sync(self, timeout: float = SYNC_WAIT_S) -> None:
