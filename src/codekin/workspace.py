@@ -221,7 +221,9 @@ class Workspace:
             finally:
                 store.close()
             if recorded is None or recorded.format < 0:
-                raise LookupError(f"the index in {data} does not record how it was built: run `codekin index`")
+                raise LookupError(
+                    f"the index in {data} does not record how it was built: run `codekin index`"
+                )
             index = CodeIndex(data, recorded, readonly=True, check=True)
             self._lexical = (index, identity)
             return index
@@ -721,4 +723,3 @@ def _hold(text: str, chunks: list[Chunk]) -> bool:
     """Whether ``text`` still holds each chunk's text at its byte span."""
     data = text.encode("utf-8", "surrogatepass")
     return all(data[c.start_byte : c.end_byte] == c.text.encode("utf-8", "surrogatepass") for c in chunks)
-

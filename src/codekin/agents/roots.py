@@ -189,4 +189,3 @@ class AgentRoots:
 
     def close(self) -> None:
         self.state.close()
-

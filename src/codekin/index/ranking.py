@@ -346,6 +346,13 @@ def is_generated_path(path: str) -> bool:
     return bool(_GENERATED.search(path))
 
 
+def _test_like(path: str, seen: dict[str, bool]) -> bool:
+    """A test, example or generated file (remembered in ``seen``)."""
+    if path not in seen:
+        seen[path] = is_test_path(path) or is_generated_path(path)
+    return seen[path]
+
+
 def _file_stem(path: str) -> str:
     name = path.rsplit("/", 1)[-1]
     return name.split(".", 1)[0] if not name.startswith(".") else name
@@ -361,6 +368,7 @@ def rank(query: str, candidates: list[Candidate], config: RankConfig = DEFAULT_R
         if config.use_query_type and info.is_symbol:
             lexical_weight *= config.symbol_lexical_weight
         fuse_ranks(candidates, config.rrf_k, config.dense_weight, lexical_weight)
+    test_like: dict[str, bool] = {}  # per path: many candidates share a file
     for c in candidates:
         c.notes = {"fused": c.score}
         factor = 1.0
@@ -374,11 +382,7 @@ def rank(query: str, candidates: list[Candidate], config: RankConfig = DEFAULT_R
             factor *= 1.0 + path_match(info, c.path) * config.path_boost
         if config.use_non_code_penalty and not info.wants_non_code and c.language in NON_CODE_LANGUAGES:
             factor *= config.non_code_factor
-        if (
-            config.use_test_penalty
-            and not info.wants_tests
-            and (is_test_path(c.path) or is_generated_path(c.path))
-        ):
+        if config.use_test_penalty and not info.wants_tests and _test_like(c.path, test_like):
             factor *= config.test_factor
         c.score *= factor
         c.notes["factor"] = factor
@@ -427,12 +431,12 @@ def fuse_scores(candidates: list[Candidate], dense_share: float) -> None:
 
 def names_definition(info: QueryInfo, c: Candidate) -> bool:
     """The query names this definition exactly (``JoinSet``, ``Set.add``, ``set::add``)."""
-    if not c.symbol:
+    if not c.symbol or not info.identifiers:
         return False
     name = c.symbol.lower().strip("_$")
     qualified = ".".join(p for p in (c.container, c.symbol) if p).lower()
     for ident in info.identifiers:
-        last = re.split(r"::|\.|#|->|/", ident)[-1]
+        last = _last_segment(ident)
         if name == ident or qualified.endswith(ident) or (last and name == last):
             return True
     return False
@@ -440,10 +444,18 @@ def names_definition(info: QueryInfo, c: Candidate) -> bool:
 
 def names_container(info: QueryInfo, c: Candidate) -> bool:
     """The query names the type this member belongs to (``JoinSet`` for ``JoinSet.new``)."""
-    if not c.container:
+    if not c.container or not info.identifiers:
         return False
     owner = c.container.rsplit(".", 1)[-1].lower().strip("_$")
-    return any(re.split(r"::|\.|#|->|/", ident)[-1] == owner for ident in info.identifiers)
+    return any(_last_segment(ident) == owner for ident in info.identifiers)
+
+
+_SEGMENTS = re.compile(r"::|\.|#|->|/")
+
+
+def _last_segment(ident: str) -> str:
+    """``rails::paths`` -> ``paths``."""
+    return _SEGMENTS.split(ident)[-1]
 
 
 def name_match(info: QueryInfo, c: Candidate, config: RankConfig) -> float:
@@ -456,6 +468,8 @@ def name_match(info: QueryInfo, c: Candidate, config: RankConfig) -> float:
         return config.name_exact_boost * share
     if config.member_name_boost and names_container(info, c):
         return config.member_name_boost * share
+    if not config.name_partial_boost:  # off by default: skip stemming every candidate's name
+        return 0.0
     parts = [stem(p) for p in split_identifier(c.symbol) if len(p) > 1]
     if not parts or not info.stems:
         return 0.0

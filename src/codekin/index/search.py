@@ -165,7 +165,7 @@ class Searcher:
         self, dense: list[tuple[int, float]], lexical: list[tuple[int, float]]
     ) -> list[Candidate]:
         ids = list(dict.fromkeys([cid for cid, _ in dense] + [cid for cid, _ in lexical]))
-        chunks = self.index.store.chunks_by_ids(ids)
+        chunks = self.index.store.chunk_heads(ids)
         containers = self.index.store.containers([ch.path for ch in chunks.values()])
         out: dict[int, Candidate] = {}
         for cid in ids:

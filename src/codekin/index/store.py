@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS chunks (
 );
 CREATE INDEX IF NOT EXISTS chunks_path ON chunks(path);
 CREATE INDEX IF NOT EXISTS chunks_embed_key ON chunks(embed_key);
+CREATE INDEX IF NOT EXISTS chunks_container ON chunks(path, container);
 CREATE TABLE IF NOT EXISTS vectors (embed_key TEXT PRIMARY KEY, vector BLOB NOT NULL);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(symbol, path, body);
 """
@@ -286,6 +287,19 @@ class Store:
                 for row in self._db.execute(
                     f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE id IN ({marks})", part
                 ):
+                    cid, chunk = _chunk_from_row(row)
+                    out[cid] = chunk
+        return out
+
+    def chunk_heads(self, ids: Sequence[int]) -> dict[int, Chunk]:
+        """The chunks of ``ids`` without their text (``text`` is ""): what ranking reads."""
+        out: dict[int, Chunk] = {}
+        columns = _CHUNK_COLUMNS.replace(" text,", " '',")
+        with self._using():
+            for start in range(0, len(ids), 500):
+                part = list(ids[start : start + 500])
+                marks = ",".join("?" * len(part))
+                for row in self._db.execute(f"SELECT {columns} FROM chunks WHERE id IN ({marks})", part):
                     cid, chunk = _chunk_from_row(row)
                     out[cid] = chunk
         return out
@@ -602,7 +616,8 @@ class Store:
             part = keys[start : start + 500]
             marks = ",".join("?" * len(part))
             found.update(
-                r[0] for r in self._db.execute(f"SELECT embed_key FROM vectors WHERE embed_key IN ({marks})", part)
+                r[0]
+                for r in self._db.execute(f"SELECT embed_key FROM vectors WHERE embed_key IN ({marks})", part)
             )
         return found
 
