@@ -8,9 +8,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from contextlib import suppress
 from collections.abc import Sequence
 from concurrent.futures import Future
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any

@@ -176,12 +176,6 @@ def _context(ls: CodekinServer, p: ContextParams) -> list[ContextItem]:
 def _as_hit(piece: ContextPiece) -> Hit:
     """The span of a piece (its text starts at column 0: indentation restored)."""
     return Hit(
-        piece.path,
-        piece.start_line,
-        piece.end_line,
-        piece.symbol,
-        piece.kind,
-        piece.language,
-        piece.score,
-        piece.text,
+        piece.path, piece.start_line, piece.end_line, piece.symbol, piece.kind, piece.language,
+        piece.score, piece.text,
     )
