@@ -17,7 +17,6 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-
 from codekin.embeddings.base import Encoder
 from codekin.files import FileEntry, FileFilter, SkipFile, path_key, read_source
 from codekin.index.code_index import CodeIndex
