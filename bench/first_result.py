@@ -10,8 +10,8 @@ database: *first result* is when the first file's chunks are committed (a search
 *every file searchable* is when the last file's are (checked by a lexical search for a symbol of
 the last file committed), *full index* is when the process exits with every chunk embedded.
 
-``--latency``: warm ``Workspace.search`` over the index built by this tree, in one child process
-per build (model loaded and warmed first): 120 distinct queries (60 identifiers sampled from the
+``--latency``: warm ``Workspace.search`` over the index each build made in the indexing run, in
+one child process per build (model loaded and warmed first): 120 distinct queries (60 identifiers sampled from the
 index, 60 sentences) then the same queries again (the query-vector cache answers those in this
 tree), and the lexical-only search (``search --fast``) of this tree. p50 / p95 in ms.
 
@@ -275,8 +275,9 @@ def latency(args: argparse.Namespace, root: Path) -> None:
         for label, src in builds:
             for mode in ("dense", "fast") if label == "this" else ("dense",):
                 env = dict(os.environ, PYTHONPATH=str(src), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+                own = args.work / f"index-{label}"  # each build searches the index it built
                 done = subprocess.run(
-                    [sys.executable, "-c", LATENCY_CHILD, str(root), str(index_dir), mode],
+                    [sys.executable, "-c", LATENCY_CHILD, str(root), str(own), mode],
                     input=json.dumps(queries),
                     capture_output=True,
                     text=True,

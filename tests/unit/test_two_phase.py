@@ -14,6 +14,7 @@ from codekin import Settings, Workspace
 from codekin.cli import main
 from codekin.embeddings.base import Vectors
 from codekin.embeddings.fake import FakeEncoder
+from codekin.index import layout
 from codekin.index.indexer import IndexProgress, embed_key, encoder_input
 
 WAIT_S = 30.0
@@ -204,3 +205,16 @@ def test_cli_json_reports_coverage_and_fast_mode(
     assert main(["search", "parse_record_7", "--fast", "--files", "--root", str(root)]) == 0
     printed = capsys.readouterr().out.splitlines()
     assert printed[0] == "pkg3/mod7.py  (python)" and "no model loaded" in printed[-1]
+
+
+def test_vectors_of_removed_chunks_are_dropped_by_the_next_full_run(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "repo")
+    with Workspace(root, Settings(), encoder=FakeEncoder()) as ws:
+        ws.index()
+        (root / "pkg0" / "mod0.py").write_text("def renamed_record_0(line):\n    return line\n")
+        ws.update([root / "pkg0" / "mod0.py"])  # an editor update leaves the old vector behind
+        db = sqlite3.connect(layout.live_dir(ws.index_dir) / layout.DB_NAME)
+        assert db.execute("SELECT count(*) FROM vectors").fetchone()[0] == 41
+        assert ws.index().files_indexed == 0  # nothing changed on disk, yet the leftover goes
+        assert db.execute("SELECT count(*) FROM vectors").fetchone()[0] == 40
+        db.close()

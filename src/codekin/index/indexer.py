@@ -286,8 +286,12 @@ class _Run:
 
     def finish(self) -> IndexStats:
         self.flush()
-        if self.full:
-            self.index.store.drop_unused_vectors()
+        store = self.index.store
+        if self.stats.chunks_removed:  # only removed chunks can leave vectors unused
+            store.set_meta("unused_vectors", "1")
+        if self.full and store.get_meta("unused_vectors", "1") == "1":  # a no-op run skips the scan
+            store.drop_unused_vectors()
+            store.set_meta("unused_vectors", "0")
         self.report("saving")
         self.index.save_if_due(0.0 if self.full else SAVE_EVERY_S)
         self.stats.files_total, self.stats.chunks_total = self.index.store.counts()
