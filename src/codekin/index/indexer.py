@@ -267,7 +267,8 @@ class _Run:
         self.flush()
         self.stats.lexical_elapsed = self.progress.lexical_elapsed = time.monotonic() - self.started
         store = self.index.store
-        self.progress.to_embed = store.count_missing_vectors(after_id)
+        embedded, total = self.index.coverage()  # from the loaded vectors: a no-op run skips the scan
+        self.progress.to_embed = store.count_missing_vectors(after_id) if embedded < total else 0
         self.report("embedding")
         while self.progress.to_embed and not self.cancelled():
             rows = store.missing_vectors(after_id, BATCH_CHUNKS)
