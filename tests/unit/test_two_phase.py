@@ -8,9 +8,13 @@ import sqlite3
 import threading
 from pathlib import Path
 
+import anyio
 import pytest
+from mcp import Client
+from mcp_types import CallToolResult
 
 from codekin import Settings, Workspace
+from codekin.agents.mcp_server import build_server
 from codekin.cli import main
 from codekin.embeddings.base import Vectors
 from codekin.embeddings.fake import FakeEncoder
@@ -218,3 +222,22 @@ def test_vectors_of_removed_chunks_are_dropped_by_the_next_full_run(tmp_path: Pa
         assert ws.index().files_indexed == 0  # nothing changed on disk, yet the leftover goes
         assert db.execute("SELECT count(*) FROM vectors").fetchone()[0] == 40
         db.close()
+
+
+def test_mcp_answers_by_keywords_while_embedding(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "repo")
+    enc = GatedEncoder()
+    app = build_server(encoder=enc, watch=False, cwd=root)
+
+    async def search() -> CallToolResult:
+        async with Client(app.server) as client:
+            return await client.call_tool("search", {"query": "parse_record_7", "k": 3})
+
+    try:
+        answer = anyio.run(search)
+        text = answer.content[0].text  # type: ignore[union-attr]
+        assert not answer.is_error and "1. pkg3/mod7.py" in text
+        assert "is being embedded (0/40 chunks): results are partial" in text
+    finally:
+        enc.release.set()
+        app.roots.close()

@@ -130,7 +130,8 @@ class CodekinMCP:
                 raise ToolError(str(exc)) from exc
             notes = await self._ready(ctx)
             want = min(offset + k, MAX_RESULTS)
-            found = await self._run(self._search_all, query, want, languages, paths, files)
+            found, partial = await self._run(self._search_all, query, want, languages, paths, files)
+            notes += partial
             page = found[offset:want]
             listing = list_hits(
                 page, start=offset, snippet=snippet, max_tokens=max_tokens, several_roots=self._several()
@@ -225,17 +226,28 @@ class CodekinMCP:
     # --- work (reader threads) ----------------------------------------------------------------
     def _search_all(
         self, query: str, k: int, languages: list[str] | None, paths: list[str] | None, files: bool
-    ) -> list[Found]:
+    ) -> tuple[list[Found], list[str]]:
+        """The best ``k`` over every root, and a note for each root not fully embedded while no
+        run of ours is indexing it (another process is, say): the rest matched by keywords only."""
         found: list[Found] = []
+        notes: list[str] = []
+        indexing = {f.root for f in self.roots.folders if f.state == "indexing"}  # noted already
         for ws in self.roots.workspaces():
             if files:
-                hits = [f.hits[0] for f in ws.files(query, k, languages=languages, paths=paths) if f.hits]
+                listed = ws.files(query, k, languages=languages, paths=paths)
+                hits, coverage = [f.hits[0] for f in listed if f.hits], listed.coverage
             else:
                 hits = ws.search(query, k, languages=languages, paths=paths)
+                coverage = hits.coverage
+            if coverage.partial and ws.root not in indexing:
+                notes.append(
+                    f"{ws.root}: {coverage.embedded}/{coverage.total} chunks embedded so far; "
+                    "results are partial, the rest found by keywords only"
+                )
             found += [Found(ws.root, h) for h in hits]
         if self._several():  # one root keeps its ranking; several interleave by similarity
             found.sort(key=lambda f: -f.hit.score)
-        return found[:k]
+        return found[:k], notes
 
     def _similar(
         self, path: str | None, line: int, code: str | None, language: str | None, same: bool, k: int
