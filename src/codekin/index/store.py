@@ -513,6 +513,7 @@ class Store:
                     removed += self._delete_file_chunks(pending.row.path)
                     symbols: list[str] = []
                     bodies: list[str] = []
+                    path_tokens = " ".join(code_tokens(pending.row.path))
                     for chunk, key in pending.chunks:
                         cur = db.execute(
                             "INSERT INTO chunks (path, language, kind, symbol, container, start_byte, "
@@ -540,7 +541,7 @@ class Store:
                         symbol, body = _chunk_tokens(chunk)
                         db.execute(
                             "INSERT INTO chunks_fts (rowid, symbol, path, body) VALUES (?,?,?,?)",
-                            (cid, symbol, " ".join(code_tokens(chunk.path)), body),
+                            (cid, symbol, path_tokens, body),
                         )
                         symbols.append(symbol)
                         bodies.append(body)
