@@ -303,7 +303,11 @@ def _ensure_fresh(ws: Workspace, args: argparse.Namespace) -> None:
     if not ws.writable:
         _note(args, "the index is read-only here: searching it as it is, without updating it")
         return
-    stats = _index_with_progress(ws, quiet=args.json)
+    try:
+        stats = _index_with_progress(ws, quiet=args.json)
+    except IndexLocked as exc:  # its run commits every file first: what it holds is searchable
+        _note(args, f"{exc}; searching the index as it is")
+        return
     if stats.rebuilt_reason:
         _note(args, stats.rebuilt_reason)
 

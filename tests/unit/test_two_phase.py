@@ -20,6 +20,7 @@ from codekin.embeddings.base import Vectors
 from codekin.embeddings.fake import FakeEncoder
 from codekin.index import layout
 from codekin.index.indexer import IndexProgress, embed_key, encoder_input
+from codekin.index.lock import WriteLock
 
 WAIT_S = 30.0
 
@@ -241,3 +242,20 @@ def test_mcp_answers_by_keywords_while_embedding(tmp_path: Path) -> None:
     finally:
         enc.release.set()
         app.roots.close()
+
+
+def test_cli_search_while_another_process_indexes_answers_from_the_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_repo(tmp_path / "repo")
+    with Workspace(root, Settings(), encoder=FakeEncoder()) as ws:
+        ws.index()
+    monkeypatch.setattr("codekin.workspace.load_encoder", lambda *a, **k: FakeEncoder())
+    lock = WriteLock(root / ".codekin" / "write.lock")
+    lock.acquire()  # as a `codekin index` running elsewhere holds it
+    try:
+        assert main(["search", "parse_record_7", "-k", "1", "--root", str(root)]) == 0
+    finally:
+        lock.release()
+    out, err = capsys.readouterr()
+    assert out.startswith("pkg3/mod7.py:1-2  parse_record_7") and "searching the index as it is" in err
