@@ -420,9 +420,9 @@ class Workspace:
         phase is still running: the rest competes through BM25 and the ranking). ``lexical``:
         BM25 and the ranking only, without loading the model."""
         query = valid_text(query)
-        searcher = self._lexical_searcher() if lexical else self._searcher()
         if not query.strip():
-            return Results(coverage=searcher.coverage())
+            return Results()
+        searcher = self._lexical_searcher() if lexical else self._searcher()
         return searcher.search(query, k, _filters(languages, paths))
 
     @_read_guard
@@ -438,9 +438,9 @@ class Workspace:
         """A "which files" query -> the k best files, each with its best chunks (``coverage``
         and ``lexical`` as in :meth:`search`)."""
         query = valid_text(query)
-        searcher = self._lexical_searcher() if lexical else self._searcher()
         if not query.strip():
-            return Results(coverage=searcher.coverage())
+            return Results()
+        searcher = self._lexical_searcher() if lexical else self._searcher()
         return searcher.search_files(query, k, _filters(languages, paths))
 
     @_read_guard
