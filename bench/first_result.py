@@ -14,7 +14,9 @@ the last file committed), *full index* is when the process exits with every chun
 one child process per build (model loaded and warmed first): 120 distinct queries (60
 identifiers sampled from the index, 60 sentences) then the same queries again (the query-vector
 cache answers those in this tree), and the lexical-only search (``search --fast``) of this
-tree. p50 / p95 in ms.
+tree. p50 / p95 in ms. ``--fake-encoder``: the same distinct queries over indexes each build
+makes with the fake encoder (384 dimensions, built once under ``--work``): retrieval and ranking
+alone, without the model's query encoding (light: seconds a round).
 
     flock /tmp/codekin-heavy.lock python bench/first_result.py --before /work/main/src
     flock /tmp/codekin-heavy.lock python bench/first_result.py --latency --before /work/main/src
@@ -240,9 +242,15 @@ def _live_db(index_dir: Path) -> Path:
 LATENCY_CHILD = r"""
 import json, sys, time
 from codekin import Settings, Workspace
-root, index_dir, fast = sys.argv[1], sys.argv[2], sys.argv[3] == "fast"
+root, index_dir, mode = sys.argv[1], sys.argv[2], sys.argv[3]
+fast = mode == "fast"
 queries = json.loads(sys.stdin.read())
-ws = Workspace(root, Settings(index_dir=index_dir))
+if mode == "fake":  # retrieval and ranking alone: the fake encoder's index, built once
+    from codekin.embeddings.fake import FakeEncoder
+    ws = Workspace(root, Settings(index_dir=index_dir), encoder=FakeEncoder(dim=384))
+    ws.index()
+else:
+    ws = Workspace(root, Settings(index_dir=index_dir))
 def run(qs, **kw):
     took = []
     for q in qs:
@@ -253,6 +261,9 @@ def run(qs, **kw):
 if fast:
     run(queries[:5], lexical=True)
     out = {"fast": run(queries, lexical=True)}
+elif mode == "fake":
+    run(["warm up " + q for q in queries[:5]])
+    out = {"fake": run(queries)}
 else:
     run(["warm up " + q for q in queries[:5]])
     out = {"distinct": run(queries), "repeated": run(queries)}
@@ -274,9 +285,11 @@ def latency(args: argparse.Namespace, root: Path) -> None:
     results: dict[str, dict[str, list[float]]] = {label: {} for label, _ in builds}
     for _ in range(args.rounds):  # alternate the builds: load from other work falls on both
         for label, src in builds:
-            for mode in ("dense", "fast") if label == "this" else ("dense",):
+            modes = ("dense", "fast") if label == "this" else ("dense",)
+            for mode in ("fake",) if args.fake_encoder else modes:
                 env = dict(os.environ, PYTHONPATH=str(src), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-                own = args.work / f"index-{label}"  # each build searches the index it built
+                # each build searches the index it built
+                own = args.work / (f"fake-{label}" if args.fake_encoder else f"index-{label}")
                 done = subprocess.run(
                     [sys.executable, "-c", LATENCY_CHILD, str(root), str(own), mode],
                     input=json.dumps(queries),
@@ -299,6 +312,7 @@ def latency(args: argparse.Namespace, root: Path) -> None:
                 "distinct": "distinct (each encoded)",
                 "repeated": "repeated (cached vectors)",
                 "fast": "lexical only (--fast)",
+                "fake": "distinct, fake encoder",
             }[kind]
             print(f"{label:<10}{what:<30}{_pct(values, 0.5):>9.1f}{_pct(values, 0.95):>9.1f}")
 
@@ -327,6 +341,11 @@ def main() -> int:
     ap.add_argument("--work", type=Path, default=CACHE / "work", help="where the indexes are built")
     ap.add_argument("--latency", action="store_true", help="warm search latency instead")
     ap.add_argument("--rounds", type=int, default=2, help="--latency: rounds per build")
+    ap.add_argument(
+        "--fake-encoder",
+        action="store_true",
+        help="--latency: retrieval and ranking alone, on indexes each build makes with the fake encoder",
+    )
     args = ap.parse_args()
     root = corpus()
     args.work.mkdir(parents=True, exist_ok=True)
