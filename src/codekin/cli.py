@@ -26,7 +26,7 @@ from codekin.evaluation import (
 )
 from codekin.evaluation import history as eval_history
 from codekin.evaluation.compare import Comparison, compare
-from codekin.hit import FileHit, Hit
+from codekin.hit import Coverage, FileHit, Hit
 from codekin.index import explain
 from codekin.index.indexer import IndexProgress, IndexStats
 from codekin.index.lock import IndexLocked
@@ -84,6 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--explain",
         action="store_true",
         help="show every signal that placed each hit (dense, BM25, adjustments, final score)",
+    )
+    p.add_argument(
+        "--fast",
+        action="store_true",
+        help="keywords and the code-aware ranking only: no model load, no update (the index as it is)",
     )
     _add_common(p)
 
@@ -287,22 +292,35 @@ def _index_with_progress(ws: Workspace, full: bool = False, quiet: bool = False)
         TextColumn("[bold]{task.fields[phase]:<9}"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("files  {task.fields[chunks]} chunks  {task.fields[rate]}"),
+        TextColumn("{task.fields[unit]}  {task.fields[chunks]}  {task.fields[rate]}"),
         TimeElapsedColumn(),
         console=console,
         transient=True,
     ) as bar:
-        task = bar.add_task("index", total=None, phase="scanning", chunks=0, rate="")
+        task = bar.add_task("index", total=None, phase="scanning", unit="files", chunks="", rate="")
 
         def on_progress(p: IndexProgress) -> None:
-            rate = f"{p.embedded / p.elapsed:.0f} emb/s" if p.elapsed > 1 and p.embedded else ""
+            if p.phase == "embedding":  # every file searchable by keywords; now the vectors
+                spent = p.elapsed - (p.lexical_elapsed or 0.0)
+                rate = f"{p.embedded / spent:.0f}/s" if spent > 1 and p.embedded else ""
+                bar.update(
+                    task,
+                    total=p.to_embed or None,
+                    completed=p.embedded,
+                    phase=p.phase,
+                    unit="chunks",
+                    chunks="(searchable by keywords meanwhile)",
+                    rate=rate,
+                )
+                return
             bar.update(
                 task,
                 total=p.files_total or None,
                 completed=p.files_done,
                 phase=p.phase,
-                chunks=p.chunks_done,
-                rate=rate,
+                unit="files",
+                chunks=f"{p.chunks_done} chunks",
+                rate="",
             )
 
         return ws.index(full=full, progress=on_progress)
@@ -315,9 +333,10 @@ def _plain_progress() -> Any:
         now = time.monotonic()
         if p.phase == "done" or now - last[0] > 5:
             last[0] = now
+            done = f"{p.embedded}/{p.to_embed}" if p.phase == "embedding" else str(p.embedded)
             print(
                 f"codekin: {p.phase}: {p.files_done}/{p.files_total} files, {p.chunks_done} chunks, "
-                f"{p.embedded} embedded, {p.elapsed:.0f}s",
+                f"{done} embedded, {p.elapsed:.0f}s",
                 file=sys.stderr,
             )
 
@@ -337,9 +356,11 @@ def cmd_index(ws: Workspace, args: argparse.Namespace) -> int:
     print(
         f"indexed {ws.root}: {stats.files_total} files, {stats.chunks_total} chunks "
         f"({stats.files_indexed} files updated, {stats.files_removed} removed, "
-        f"{stats.files_skipped} skipped; "
+        f"{stats.files_skipped} skipped; searchable by keywords after {stats.lexical_elapsed:.1f}s; "
         f"{stats.embedded} chunks embedded in {stats.elapsed:.1f}s, {rate:.0f}/s)"
     )
+    if stats.cancelled:
+        print("note: interrupted; the next run resumes (unembedded chunks are found by keywords meanwhile)")
     for path, reason in list(stats.skipped.items())[:10]:
         print(f"  skipped {path}: {reason}")
     if len(stats.skipped) > 10:
@@ -370,30 +391,44 @@ def _ensure_fresh(ws: Workspace, args: argparse.Namespace) -> None:
     if not ws.writable:
         _note(args, "the index is read-only here: searching it as it is, without updating it")
         return
-    stats = _index_with_progress(ws, quiet=args.json)
+    try:
+        stats = _index_with_progress(ws, quiet=args.json)
+    except IndexLocked as exc:  # its run commits every file first: what it holds is searchable
+        _note(args, f"{exc}; searching the index as it is")
+        return
     if stats.rebuilt_reason:
         _note(args, stats.rebuilt_reason)
 
 
 def cmd_search(ws: Workspace, args: argparse.Namespace) -> int:
     query = " ".join(args.query)
-    if ws.settings.store:  # a shared org index: nothing local to update
-        if args.files:
-            raise LookupError("--files is not available over a shared store (--store) yet")
-        hits = ws.search(
-            query, args.k, languages=args.language, paths=args.path, repos=args.repo, explain=args.explain
-        )
-        _print_hits(hits, args.json)
-        return 0
-    if args.repo:
+    shared = bool(ws.settings.store)  # a shared org index: nothing local to update
+    if shared and args.files:
+        raise LookupError("--files is not available over a shared store (--store) yet")
+    if args.repo and not shared:
         raise LookupError("--repo narrows a shared store: give --store too")
-    _ensure_fresh(ws, args)
-    where = {"languages": args.language, "paths": args.path, "explain": args.explain}
+    if args.fast and args.explain:
+        raise LookupError("--explain needs the dense part: drop --fast")
+    if not (args.fast or shared):
+        _ensure_fresh(ws, args)
+    where: dict[str, Any] = {"languages": args.language, "paths": args.path, "explain": args.explain}
+    where |= {"repos": args.repo} if shared else {"lexical": args.fast}
     if args.files:
-        _print_files(ws.files(query, args.k, **where), args.json)
+        files = ws.files(query, args.k, **where)
+        items, coverage = [f.to_dict() for f in files], files.coverage
+        if not args.json:
+            _print_files(files, False)
     else:
-        _print_hits(ws.search(query, args.k, **where), args.json)
-    if args.explain and not args.json:
+        hits = ws.search(query, args.k, **where)
+        items, coverage = [h.to_dict() for h in hits], hits.coverage
+        if not args.json:
+            _print_hits(hits, False)
+    if args.json:  # the results and how much of the index was embedded (partial, embedded/total)
+        print(json.dumps({"results": items, **coverage.to_dict()}, indent=2))
+        return 0
+    if note := _coverage_note(coverage):
+        print(note)
+    if args.explain and not shared:
         _print_provenance(ws)
     return 0
 
@@ -403,6 +438,17 @@ def _print_provenance(ws: Workspace) -> None:
     m = ws.code_index.manifest
     generation = ws.code_index.store.generation()
     print(f"explained with model {m.model} (weights {m.model_hash[:16]}), index generation {generation}")
+
+
+def _coverage_note(coverage: Coverage) -> str | None:
+    if coverage.lexical_only:
+        return "(--fast: keywords and ranking only, no model loaded; the index as it is, not updated)"
+    if coverage.partial:
+        return (
+            f"(partial: {coverage.embedded}/{coverage.total} chunks embedded so far; "
+            "the rest were matched by keywords only)"
+        )
+    return None
 
 
 def _parse_location(target: str) -> tuple[str, int | None]:

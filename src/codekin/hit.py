@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -61,3 +63,33 @@ def non_increasing(scores: Iterable[float]) -> list[float]:
     for s in scores:
         out.append(min(s, out[-1]) if out else s)
     return out
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How much of an index the dense retrieval sees: chunks with a vector out of all chunks.
+    While the embedding phase runs, the others compete through BM25 and the ranking only."""
+
+    embedded: int
+    total: int
+    lexical_only: bool = False  # the query was answered without the encoder (``--fast``)
+
+    @property
+    def partial(self) -> bool:
+        return self.lexical_only or self.embedded < self.total
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "partial": self.partial}
+
+
+class Results(list[T]):
+    """A result list (best first) that says how much of the index was embedded when it ran:
+    ``results.coverage.partial``, ``.embedded`` and ``.total``."""
+
+    def __init__(self, items: Iterable[T] = (), coverage: Coverage | None = None) -> None:
+        super().__init__(items)
+        self.coverage = coverage if coverage is not None else Coverage(0, 0)
+
+    @property
+    def partial(self) -> bool:
+        return self.coverage.partial

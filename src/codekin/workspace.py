@@ -17,13 +17,14 @@ from codekin.doctor import DoctorReport, diagnose
 from codekin.embeddings import Encoder, load_encoder
 from codekin.evaluation import history as eval_history
 from codekin.files import FileFilter, path_key, rel_path
-from codekin.hit import FileHit, Hit
+from codekin.hit import Coverage, FileHit, Hit, Results
 from codekin.index import layout
 from codekin.index.code_index import CodeIndex, prepare_dir
 from codekin.index.indexer import Indexer, IndexStats, ProgressCallback
 from codekin.index.layout import DB_NAME, MANIFEST_NAME
 from codekin.index.lock import IndexLocked, ReadOnlyIndex, WriteLock
 from codekin.index.manifest import FORMAT_VERSION, Manifest, read_manifest
+from codekin.index.query_cache import QueryVectors
 from codekin.index.ranking import NON_CODE_LANGUAGES
 from codekin.index.search import Filters, Searcher, to_hit
 from codekin.index.similar import SimilarQuery, code_query, stored_query
@@ -135,6 +136,8 @@ class Workspace:
         self._open_lock = threading.RLock()
         self._write_mutex = threading.Lock()  # one writer thread in this process
         self._writer: int | None = None  # the thread holding the write lock
+        self._lexical: tuple[CodeIndex, tuple[str, int, int] | None] | None = None  # opened without the model
+        self.query_vectors = QueryVectors()
         self.file_filter = FileFilter(
             self.root,
             include=settings.include,
@@ -212,7 +215,40 @@ class Workspace:
                 f"the index in {index.dir} cannot serve these settings: {index.mismatch}; "
                 "`codekin index` rebuilds it"
             )
-        return Searcher(index, self.encoder, hybrid=self.settings.hybrid)
+        return Searcher(index, self.encoder, hybrid=self.settings.hybrid, queries=self.query_vectors)
+
+    def _lexical_searcher(self) -> Searcher:
+        """A searcher that never loads the model: BM25 and the code-aware ranking over the index
+        as it was built (whatever model built it)."""
+        return Searcher(self._model_free_index(), None, hybrid=True)
+
+    def _model_free_index(self) -> CodeIndex:
+        """The live index, opened with the manifest it records instead of the configured
+        encoder's (reusing the index already open when the encoder is loaded)."""
+        with self._open_lock:
+            if self._encoder is not None:
+                return self.code_index
+            identity = layout.identity(self.index_dir)
+            if self._lexical is not None and self._lexical[1] == identity:
+                return self._lexical[0]
+            data = layout.live_dir(self.index_dir)
+            if not (data / DB_NAME).exists():
+                raise LookupError(
+                    f"there is no index in {self.index_dir} yet: run `codekin index` first "
+                    "(a lexical search never loads the model, so it cannot build one)"
+                )
+            store = Store(data / DB_NAME, readonly=True)
+            try:
+                recorded = Manifest.from_meta(store.meta()) or read_manifest(data / MANIFEST_NAME)
+            finally:
+                store.close()
+            if recorded is None or recorded.format < 0:
+                raise LookupError(
+                    f"the index in {data} does not record how it was built: run `codekin index`"
+                )
+            index = CodeIndex(data, recorded, readonly=True, check=True)
+            self._lexical = (index, identity)
+            return index
 
     # --- writing ----------------------------------------------------------------------------
     def index(
@@ -234,7 +270,11 @@ class Workspace:
     ) -> IndexStats:
         layout.repair_pointer(self.index_dir)
         live = self.code_index
-        if full or live.mismatch:
+        if (full or live.mismatch) and self._nothing_to_serve(live):
+            # nothing to keep answering meanwhile: build in place, searchable after phase one
+            live.clear()
+            live.mismatch = None
+        elif full or live.mismatch:
             return self._rebuild_beside(live.mismatch, progress, cancel)
         try:
             if not live.verified and (problem := live.store.quick_check()):
@@ -255,11 +295,18 @@ class Workspace:
             index.rebuilt_reason = None
         return stats
 
+    def _nothing_to_serve(self, live: CodeIndex) -> bool:
+        """The live index holds no chunks and no rebuild waits beside it to be resumed."""
+        return live.store.counts()[1] == 0 and not layout.next_dir(self.index_dir).is_dir()
+
     def _rebuild_beside(
         self, mismatch: str | None, progress: ProgressCallback | None, cancel: threading.Event | None
     ) -> IndexStats:
         """Build a complete index in ``next/`` (resuming one a killed run left for the same
-        model), then publish it; the live index serves until then."""
+        model), then publish it; the live index serves until then. Both phases run before
+        publishing (the live index answers with all its vectors meanwhile, which beats a new
+        one answering by keywords); a fresh index with nothing live is built in place instead
+        (:meth:`_index_locked`), so it answers from its first commit."""
         nxt = layout.next_dir(self.index_dir)
         manifest = self._manifest(self.encoder)
         building = self._open_next(nxt, manifest)
@@ -412,16 +459,22 @@ class Workspace:
         paths: Iterable[str] | None = None,
         repos: Iterable[str] | None = None,
         explain: bool = False,
-    ) -> list[Hit]:
-        """Natural-language (or identifier) query -> the k best chunks. ``repos`` narrows a
-        shared org index (the ``store`` setting) to those repositories. ``explain``: each hit
-        carries every signal that placed it (``Hit.explain``, see codekin.index.explain)."""
+        lexical: bool = False,
+    ) -> Results[Hit]:
+        """Natural-language (or identifier) query -> the k best chunks. The list's
+        ``coverage`` says how much of the index was embedded (``partial`` while an embedding
+        phase is still running: the rest competes through BM25 and the ranking). ``lexical``:
+        BM25 and the ranking only, without loading the model. ``explain``: each hit carries
+        every signal that placed it (``Hit.explain``, see codekin.index.explain). ``repos``
+        narrows a shared org index (the ``store`` setting) to those repositories."""
         query = valid_text(query)
         if not query.strip():
-            return []
+            return Results()
         if self.settings.store:  # a shared org index: its hits name their repository
-            return list(self.shared_index().search(query, k, _filters(languages, paths), tuple(repos or ())))
-        return self._searcher().search(query, k, _filters(languages, paths), explain=explain)
+            found = self.shared_index().search(query, k, _filters(languages, paths), tuple(repos or ()))
+            return Results(found)
+        searcher = self._lexical_searcher() if lexical else self._searcher()
+        return searcher.search(query, k, _filters(languages, paths), explain=explain)
 
     def shared_index(self) -> SharedIndex:
         """The shared org index named by the ``store`` setting (opened read-only, once)."""
@@ -441,15 +494,22 @@ class Workspace:
         languages: Iterable[str] | None = None,
         paths: Iterable[str] | None = None,
         explain: bool = False,
-    ) -> list[FileHit]:
-        """A "which files" query -> the k best files, each with its best chunks (``explain``:
-        as in :meth:`search`, for each chunk)."""
+        lexical: bool = False,
+    ) -> Results[FileHit]:
+        """A "which files" query -> the k best files, each with its best chunks (``coverage``,
+        ``lexical`` and ``explain`` as in :meth:`search`)."""
         query = valid_text(query)
         if not query.strip():
-            return []
+            return Results()
         if self.settings.store:
             raise LookupError("file results are not available over a shared store (store setting) yet")
-        return self._searcher().search_files(query, k, _filters(languages, paths), explain=explain)
+        searcher = self._lexical_searcher() if lexical else self._searcher()
+        return searcher.search_files(query, k, _filters(languages, paths), explain=explain)
+
+    @_read_guard
+    def coverage(self) -> Coverage:
+        """How many chunks have a vector, out of all (cheap: read once per index change)."""
+        return Coverage(*self.code_index.coverage())
 
     @_read_guard
     def similar(
@@ -700,6 +760,9 @@ class Workspace:
         if self._shared is not None:
             self._shared.close()
             self._shared = None
+        if self._lexical is not None:
+            self._lexical[0].close()
+            self._lexical = None
         if self._index is None:
             return
         replaced = layout.identity(self.index_dir) != self._identity

@@ -351,7 +351,7 @@ async def test_clear_and_reindex_commands(client: CodekinClient) -> None:
     cleared = await command(client, "codekin.server.clearIndex")
     assert cleared["files"] == 0 and cleared["partial"] is True
     empty = await search(client, "distance between two points")
-    assert empty == {"items": [], "partial": True}
+    assert empty == {"items": [], "partial": True, "embedded": 0, "total": 0}
     rebuilt = await command(client, "codekin.server.reindex", {"full": True})
     assert rebuilt["state"] == "ready" and rebuilt["files"] == before["files"] and rebuilt["partial"] is False
     assert (await search(client, "distance between two points"))["items"]

@@ -49,7 +49,9 @@ def test_search_finds_the_right_function_in_each_language(repo: Path) -> None:
     for query, path in cases.items():
         out = codekin("search", query, "--json", "-k", "3", "--no-update", cwd=repo)
         assert out.returncode == 0, out.stderr
-        hits = json.loads(out.stdout)
+        found = json.loads(out.stdout)
+        assert found["partial"] is False and found["embedded"] == found["total"] > 0
+        hits = found["results"]
         assert hits[0]["path"] == path, (query, hits[0])
         keys = {"path", "start_line", "end_line", "symbol", "kind", "language", "score", "cosine", "text"}
         assert keys <= set(hits[0])
@@ -130,7 +132,7 @@ def test_errors_are_clear(repo: Path, tmp_path: Path) -> None:
 def test_search_files(repo: Path) -> None:
     out = codekin("search", "retry with exponential backoff", "--files", "--json", "--no-update", cwd=repo)
     assert out.returncode == 0, out.stderr
-    files = json.loads(out.stdout)
+    files = json.loads(out.stdout)["results"]
     assert files[0]["path"] == "server/retry.go" and files[0]["hits"][0]["symbol"] == "Retry"
     assert len({f["path"] for f in files}) == len(files)
     out = codekin("search", "area of a circle", "--files", "-k", "2", "--no-update", cwd=repo)

@@ -56,7 +56,7 @@ def test_cli_indexes_and_searches_the_hostile_repository(tmp_path: Path) -> None
     for marker in checked:
         hits = codekin([], "search", marker, "--json", "--no-update", "-k", "5", cwd=root)
         assert hits.returncode == 0, hits.stderr.decode(errors="replace")
-        found[marker] = [h["path"] for h in json.loads(hits.stdout)]
+        found[marker] = [h["path"] for h in json.loads(hits.stdout)["results"]]
     report = {
         "skipped": stats["skipped"],
         "indexed": indexed,
@@ -69,7 +69,7 @@ def test_cli_indexes_and_searches_the_hostile_repository(tmp_path: Path) -> None
     # Lone surrogates reach the real tokenizer from argv (a non-UTF-8 query) and from stdin.
     bad_query = codekin([], "search", b"bad\xffname marker \xed\xa0\x80", "--json", "--no-update", cwd=root)
     assert bad_query.returncode == 0, bad_query.stderr.decode(errors="replace")
-    assert json.loads(bad_query.stdout)
+    assert json.loads(bad_query.stdout)["results"]
     similar = codekin(
         [],
         "similar",

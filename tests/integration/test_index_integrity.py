@@ -112,7 +112,7 @@ def test_corruption_inside_the_database_is_quarantined_and_rebuilt(repo: Path) -
 
     found = cli(repo, "search", "compute_17", "--no-update", "--json")
     assert found.returncode == 0, found.stderr
-    assert json.loads(found.stdout)[0]["path"] == "pkg5/mod17.py"
+    assert json.loads(found.stdout)["results"][0]["path"] == "pkg5/mod17.py"
     again = cli(repo, "index", "--json")  # no later run keeps failing or rebuilding
     assert again.returncode == 0 and json.loads(again.stdout)["embedded"] == 0
     status = json.loads(cli(repo, "status", "--json").stdout)
@@ -149,7 +149,7 @@ def test_a_search_that_meets_corruption_in_the_cli_exits_with_one_line(repo: Pat
     assert found.stderr.count("codekin: error:") == 1 and "corrupt" in found.stderr
     fixed = cli(repo, "search", "compute_17", "--json")  # the update rebuilds, then answers
     assert fixed.returncode == 0, fixed.stderr
-    assert json.loads(fixed.stdout)[0]["path"] == "pkg5/mod17.py"
+    assert json.loads(fixed.stdout)["results"][0]["path"] == "pkg5/mod17.py"
 
 
 # --- item 5: garbage inside the vectors file, same size -------------------------------------------
@@ -254,7 +254,7 @@ def test_read_only_index_is_searchable_and_never_written(shared_dir: Path) -> No
 
     found = cli(repo, "search", "compute_17", "--no-update", "--json", user="65534")
     assert found.returncode == 0, found.stderr
-    assert json.loads(found.stdout)[0]["path"] == "pkg5/mod17.py"
+    assert json.loads(found.stdout)["results"][0]["path"] == "pkg5/mod17.py"
     status = cli(repo, "status", user="65534")
     assert status.returncode == 0, status.stderr
     assert "files:        60" in status.stdout and "read-only:    yes" in status.stdout

@@ -99,7 +99,7 @@ def test_cli_search_over_the_store_names_the_repository(
     assert (
         main(["search", "--root", str(repo), "--store", store, "--json", "-k", "3", "area of a circle"]) == 0
     )
-    hits = json.loads(capsys.readouterr().out)
+    hits = json.loads(capsys.readouterr().out)["results"]
     assert (hits[0]["repo"], hits[0]["path"], hits[0]["symbol"]) == (
         "sample",
         "src/geometry.py",

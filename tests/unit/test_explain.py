@@ -165,7 +165,7 @@ def test_cli_json_explain_names_the_dense_and_lexical_parts(tmp_path: Path) -> N
     root = write_tree(tmp_path / "repo", FILES)
     done = cli(root, "search", "--json", "--explain", "parse_config")
     assert done.returncode == 0, done.stderr
-    hits = json.loads(done.stdout)
+    hits = json.loads(done.stdout)["results"]
     assert hits and all("explain" in h for h in hits)
     e = hits[0]["explain"]
     assert {"cosine", "rank"} <= set(e["dense"]) and {"bm25", "rank"} <= set(e["lexical"])
@@ -177,9 +177,9 @@ def test_cli_json_explain_names_the_dense_and_lexical_parts(tmp_path: Path) -> N
     assert "explained with model fake (weights fake-v1), index generation" in human.stdout
     files = cli(root, "search", "--json", "--explain", "--files", "--no-update", "parse config")
     assert files.returncode == 0, files.stderr
-    assert all("explain" in h for f in json.loads(files.stdout) for h in f["hits"])
+    assert all("explain" in h for f in json.loads(files.stdout)["results"] for h in f["hits"])
     plain = cli(root, "search", "--json", "--no-update", "parse_config")
-    assert plain.returncode == 0 and all("explain" not in h for h in json.loads(plain.stdout))
+    assert plain.returncode == 0 and all("explain" not in h for h in json.loads(plain.stdout)["results"])
 
 
 def test_mcp_search_passes_explain_through(tmp_path: Path) -> None:

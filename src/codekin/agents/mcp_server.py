@@ -78,8 +78,14 @@ class CodekinMCP:
             if folder.state == "indexing":
                 p = self.roots.progress.get(folder.root)
                 latest = p.latest if p else None
-                where = f" ({latest.files_done}/{latest.files_total} files)" if latest else ""
-                notes.append(f"{folder.root} is still being indexed{where}: results are partial")
+                if latest is not None and latest.phase == "embedding":
+                    notes.append(
+                        f"{folder.root} is being embedded ({latest.embedded}/{latest.to_embed} chunks): "
+                        "results are partial, the rest found by keywords only"
+                    )
+                else:
+                    where = f" ({latest.files_done}/{latest.files_total} files)" if latest else ""
+                    notes.append(f"{folder.root} is still being indexed{where}: results are partial")
             notes += [f"{folder.root}: {e}" for e in folder.errors[-2:]]
         if not self.roots.workspaces():
             raise ToolError("no index is available yet: " + ("; ".join(notes) or "no usable root"))
@@ -130,9 +136,10 @@ class CodekinMCP:
                 raise ToolError(str(exc)) from exc
             notes = await self._ready(ctx)
             want = min(offset + k, MAX_RESULTS)
-            found = await self._run(
+            found, partial = await self._run(
                 self._search_all, query, want, languages, paths, files, repos, explain
             )
+            notes += partial
             page = found[offset:want]
             listing = list_hits(
                 page, start=offset, snippet=snippet, max_tokens=max_tokens, several_roots=self._several()
@@ -239,18 +246,28 @@ class CodekinMCP:
         files: bool,
         repos: list[str] | None = None,
         explain: bool = False,
-    ) -> list[Found]:
+    ) -> tuple[list[Found], list[str]]:
+        """The best ``k`` over every root, and a note for each root not fully embedded while no
+        run of ours is indexing it (another process is, say): the rest matched by keywords only."""
         found: list[Found] = []
+        notes: list[str] = []
+        indexing = {f.root for f in self.roots.folders if f.state == "indexing"}  # noted already
         for ws in self.roots.workspaces():
             if files:
                 listed = ws.files(query, k, languages=languages, paths=paths, explain=explain)
-                hits = [f.hits[0] for f in listed if f.hits]
+                hits, coverage = [f.hits[0] for f in listed if f.hits], listed.coverage
             else:
                 hits = ws.search(query, k, languages=languages, paths=paths, repos=repos, explain=explain)
+                coverage = hits.coverage
+            if coverage.partial and ws.root not in indexing:
+                notes.append(
+                    f"{ws.root}: {coverage.embedded}/{coverage.total} chunks embedded so far; "
+                    "results are partial, the rest found by keywords only"
+                )
             found += [Found(ws.root, h) for h in hits]
         if self._several():  # one root keeps its ranking; several interleave by similarity
             found.sort(key=lambda f: -f.hit.score)
-        return found[:k]
+        return found[:k], notes
 
     def _similar(
         self, path: str | None, line: int, code: str | None, language: str | None, same: bool, k: int

@@ -10,7 +10,8 @@ import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
+from contextlib import suppress
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +26,18 @@ from codekin.workspace import Workspace
 log = logging.getLogger(__name__)
 
 SYNC_WAIT_S = 5.0  # a tool call waits this long for debounced file changes to be applied
+SETTLE_WAIT_S = 2.0  # once every file is searchable by keywords, how long a call waits for the vectors
+
+
+SEARCHABLE_PHASES = frozenset({"embedding", "saving", "done"})  # every file committed by then
 
 
 @dataclass
 class RootProgress:
     future: Future[IndexStats | None] | None = None
     latest: IndexProgress | None = None
+    # set once the run's lexical phase ended (or the run ended): the index answers every file
+    searchable: threading.Event = field(default_factory=threading.Event)
 
 
 class AgentRoots:
@@ -77,11 +84,16 @@ class AgentRoots:
 
     def _start_index(self, folder: FolderIndex, *, full: bool = False) -> Future[IndexStats | None]:
         progress = self.progress.setdefault(folder.root, RootProgress())
+        progress.searchable.clear()
+        progress.latest = None
 
         def on_progress(p: IndexProgress) -> None:
             progress.latest = p
+            if p.phase in SEARCHABLE_PHASES:
+                progress.searchable.set()
 
         progress.future = self.state.schedule_index(folder, full=full, progress=on_progress)
+        progress.future.add_done_callback(lambda _: progress.searchable.set())
         return progress.future
 
     def _watch(self, folder: FolderIndex) -> None:
@@ -118,16 +130,21 @@ class AgentRoots:
         return max(candidates, key=lambda c: len(c[0].root.parts))
 
     # --- waiting ----------------------------------------------------------------------------
-    def wait_ready(self, timeout: float) -> bool:
-        """Wait (up to ``timeout`` seconds in all) for the background index runs; True when done."""
+    def wait_ready(self, timeout: float, settle: float = SETTLE_WAIT_S) -> bool:
+        """Wait (up to ``timeout`` seconds in all) until every root's background run has
+        committed all its files, then up to ``settle`` seconds more for its embedding phase (a
+        small repository answers complete; a large one answers at once, the chunks not embedded
+        yet found by keywords); True when every file is searchable."""
         deadline = time.monotonic() + timeout
-        for progress in list(self.progress.values()):
-            if progress.future is None:
-                continue
-            try:
-                progress.future.result(timeout=max(0.0, deadline - time.monotonic()))
-            except TimeoutError:
+        runs = [p for p in self.progress.values() if p.future is not None]
+        for progress in runs:
+            if not progress.searchable.wait(max(0.0, deadline - time.monotonic())):
                 return False
+        settled = min(deadline, time.monotonic() + settle)
+        for progress in runs:
+            assert progress.future is not None
+            with suppress(TimeoutError):
+                progress.future.result(timeout=max(0.0, settled - time.monotonic()))
         return True
 
     def sync(self, timeout: float = SYNC_WAIT_S) -> None:
@@ -172,4 +189,3 @@ class AgentRoots:
 
     def close(self) -> None:
         self.state.close()
-

@@ -52,6 +52,7 @@ class CodeIndex:
         self._vectors: VectorIndex | None = None
         self._saved_generation = -1  # generation of the vector file on disk, as far as we know
         self._saved_at = time.monotonic()
+        self._coverage = (-1, 0, 0)  # (generation, embedded, chunks) of the last coverage() count
         if readonly and not (data_dir / DB_NAME).exists():
             raise ReadOnlyIndex(
                 f"there is no index in {data_dir}, and it cannot be created there (read-only)"
@@ -151,6 +152,30 @@ class CodeIndex:
             ids, rows = self.store.vectors_for_ids([cid for cid, _ in added])
             self._mirror(vectors, removed, ids, rows)
             return removed, ids
+
+    def add_vectors(self, new_vectors: dict[str, np.ndarray]) -> list[int]:
+        """Store embeddings for chunks committed without one and mirror them into the vectors
+        in one step; returns the ids of the chunks that gained a vector."""
+        with self._lock:
+            vectors = self.vectors()
+            gained = self.store.add_vectors(new_vectors)
+            ids, rows = self.store.vectors_for_ids(gained)
+            self._mirror(vectors, [], ids, rows)
+            return ids
+
+    def coverage(self) -> tuple[int, int]:
+        """(chunks with a vector, all chunks), counted once per store generation (from the
+        vectors when they are loaded, else from the store: a lexical search never loads them)."""
+        with self._lock:
+            generation = self.store.generation()
+            if self._coverage[0] != generation:
+                total = self.store.counts()[1]
+                if self._vectors is not None and self._vectors.generation == generation:
+                    embedded = len(self._vectors)
+                else:
+                    embedded = total - self.store.count_missing_vectors()
+                self._coverage = (generation, min(embedded, total), total)
+            return self._coverage[1], self._coverage[2]
 
     def remove_files(self, paths: Sequence[str]) -> list[int]:
         with self._lock:

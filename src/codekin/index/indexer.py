@@ -1,6 +1,12 @@
 """Brings an index up to date with the files on disk (or given texts), re-embedding only chunks
-whose encoder input is new. Work is committed file by file in batches, so an interrupted run
-keeps what it finished and the next run resumes from there."""
+whose encoder input is new.
+
+A run has two phases. *Indexing* walks, chunks and commits every changed file's chunks with
+their lexical (BM25) rows, without calling the encoder: from its first commit a search finds
+those chunks by keywords and the code-aware ranking. *Embedding* then embeds the chunks whose
+encoder input has no stored vector (``embed_key``), a batch per transaction; each batch joins
+the dense retrieval as it commits. Both phases commit in batches, so an interrupted run keeps
+what it finished: the next one skips unchanged files and embeds only what still lacks a vector."""
 
 from __future__ import annotations
 
@@ -9,8 +15,6 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-
-import numpy as np
 
 from codekin.embeddings.base import Encoder
 from codekin.files import FileEntry, FileFilter, SkipFile, path_key, read_source
@@ -42,13 +46,16 @@ def embed_key(text: str) -> str:
 
 @dataclass
 class IndexProgress:
-    phase: str  # scanning | indexing | saving | done
+    # scanning | indexing (chunks and lexical rows) | embedding | saving | done
+    phase: str
     files_total: int = 0
     files_done: int = 0
     chunks_done: int = 0
-    embedded: int = 0
+    embedded: int = 0  # chunks given a vector by this run
+    to_embed: int = 0  # chunks the embedding phase started with (known once it starts)
     skipped: int = 0
     elapsed: float = 0.0
+    lexical_elapsed: float | None = None  # when the indexing phase ended (searchable by keywords)
 
 
 @dataclass
@@ -63,6 +70,7 @@ class IndexStats:
     chunks_removed: int = 0
     embedded: int = 0
     elapsed: float = 0.0
+    lexical_elapsed: float = 0.0  # seconds until every file was committed (searchable by keywords)
     cancelled: bool = False
     rebuilt_reason: str | None = None
     skipped: dict[str, str] = field(default_factory=dict)  # path -> reason (first MAX_SKIPS_KEPT)
@@ -100,6 +108,7 @@ class Indexer:
         present = {e.rel for e in entries}
         run.remove([p for p in known if p not in present])
         run.process(entries, known)
+        run.embed_missing()
         stats = run.finish()
         if resync and self.redactor is not None and not stats.cancelled:
             redaction.finish(self.index.store, self.redactor)
@@ -140,6 +149,7 @@ class Indexer:
         for rel, text in overlays.items():
             run.add_text(rel, text.encode("utf-8", "surrogatepass"))
         run.flush()
+        run.embed_missing(after_id=run.first_id - 1)  # this run's chunks (a full run owes the rest)
         return run.finish()
 
 
@@ -171,6 +181,7 @@ class _Run:
         self.pending: list[PendingFile] = []
         self.pending_chunks = 0
         self.index.vectors()  # sync vectors with the store before changing either
+        self.first_id = self.index.store.max_chunk_id() + 1  # ids are never reused (AUTOINCREMENT)
 
     def report(self, phase: str | None = None) -> None:
         if phase:
@@ -251,29 +262,50 @@ class _Run:
             self.flush()
 
     def flush(self) -> None:
+        """Commit the pending files' chunks and lexical rows (chunks whose encoder input was
+        embedded before get that vector at once; the rest wait for :meth:`embed_missing`)."""
         if not self.pending:
             return
         batch, self.pending, self.pending_chunks = self.pending, [], 0
-        keys = {key: chunk for pf in batch for chunk, key in pf.chunks}
-        known = self.index.store.known_embed_keys(keys)
-        new_keys = [k for k in keys if k not in known]
-        vectors: dict[str, np.ndarray] = {}
-        if new_keys:
-            rows = self.ix.encoder.embed_documents([encoder_input(keys[k]) for k in new_keys])
-            vectors = dict(zip(new_keys, rows, strict=True))
-            self.stats.embedded += len(new_keys)
-            self.progress.embedded += len(new_keys)
-        removed, added = self.index.commit_files(batch, vectors)
-        self.stats.chunks_added += len(added)
+        removed, _ = self.index.commit_files(batch, {})
+        added = sum(len(pf.chunks) for pf in batch)
+        self.stats.chunks_added += added
         self.stats.chunks_removed += len(removed)
-        self.progress.chunks_done += len(added)
+        self.progress.chunks_done += added
         self.report()
-        self.index.save_if_due(SAVE_EVERY_S)
+
+    def embed_missing(self, after_id: int = -1) -> None:
+        """The embedding phase: embed the chunks (with an id above ``after_id``) that have no
+        stored vector, ``BATCH_CHUNKS`` at a time, each batch committed as it is done."""
+        self.flush()
+        self.stats.lexical_elapsed = self.progress.lexical_elapsed = time.monotonic() - self.started
+        store = self.index.store
+        embedded, total = self.index.coverage()  # from the loaded vectors: a no-op run skips the scan
+        self.progress.to_embed = store.count_missing_vectors(after_id) if embedded < total else 0
+        self.report("embedding")
+        while self.progress.to_embed and not self.cancelled():
+            rows = store.missing_vectors(after_id, BATCH_CHUNKS)
+            if not rows:
+                break
+            after_id = rows[-1][0]
+            texts = {key: encoder_input(chunk) for _, chunk, key in rows}
+            vectors = self.ix.encoder.embed_documents(list(texts.values()))
+            gained = self.index.add_vectors(dict(zip(texts, vectors, strict=True)))
+            self.stats.embedded += len(texts)
+            self.progress.embedded += len(gained)
+            self.report()
+            self.index.save_if_due(SAVE_EVERY_S)
+        if self.cancelled():
+            self.stats.cancelled = True
 
     def finish(self) -> IndexStats:
         self.flush()
-        if self.full:
-            self.index.store.drop_unused_vectors()
+        store = self.index.store
+        if self.stats.chunks_removed:  # only removed chunks can leave vectors unused
+            store.set_meta("unused_vectors", "1")
+        if self.full and store.get_meta("unused_vectors", "1") == "1":  # a no-op run skips the scan
+            store.drop_unused_vectors()
+            store.set_meta("unused_vectors", "0")
         self.report("saving")
         self.index.save_if_due(0.0 if self.full else SAVE_EVERY_S)
         self.stats.files_total, self.stats.chunks_total = self.index.store.counts()

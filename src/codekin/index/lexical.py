@@ -22,15 +22,23 @@ def split_identifier(word: str) -> list[str]:
 def code_tokens(text: str) -> list[str]:
     """Tokens of source or query text: each identifier whole (lower-cased) plus its parts."""
     out: list[str] = []
+    known: dict[str, list[str]] = {}  # source repeats its words: split each once
     for word in _WORD.findall(text):
-        if len(word) > _MAX_TOKEN:
-            continue
-        whole = word.lower().strip("_")
-        parts = split_identifier(word)
-        if whole and (len(parts) != 1 or parts[0] != whole):
-            out.append(whole.replace("_", ""))
-        out += parts
+        tokens = known.get(word)
+        if tokens is None:
+            tokens = known[word] = _word_tokens(word)
+        out += tokens
     return out
+
+
+def _word_tokens(word: str) -> list[str]:
+    if len(word) > _MAX_TOKEN:
+        return []
+    whole = word.lower().strip("_")
+    parts = split_identifier(word)
+    if whole and (len(parts) != 1 or parts[0] != whole):
+        return [whole.replace("_", ""), *parts]
+    return parts
 
 
 @dataclass(frozen=True)

@@ -360,6 +360,15 @@ def is_generated_path(path: str) -> bool:
     return bool(_GENERATED.search(path))
 
 
+def _path_kind(path: str, seen: dict[str, str]) -> str:
+    """"test" (tests and generated code), "auxiliary" (mocks, examples, benchmarks) or "",
+    remembered in ``seen`` (many candidates share a file)."""
+    if path not in seen:
+        test = is_test_path(path) or is_generated_path(path)
+        seen[path] = "test" if test else "auxiliary" if is_auxiliary_path(path) else ""
+    return seen[path]
+
+
 def _file_stem(path: str) -> str:
     name = path.rsplit("/", 1)[-1]
     return name.split(".", 1)[0] if not name.startswith(".") else name
@@ -375,8 +384,9 @@ def rank(query: str, candidates: list[Candidate], config: RankConfig = DEFAULT_R
         if config.use_query_type and info.is_symbol:
             lexical_weight *= config.symbol_lexical_weight
         fuse_ranks(candidates, config.rrf_k, config.dense_weight, lexical_weight)
+    kinds: dict[str, str] = {}  # per path: many candidates share a file
     for c in candidates:
-        factors = adjustment_factors(info, c, config)
+        factors = adjustment_factors(info, c, config, _path_kind(c.path, kinds))
         factor = math.prod(factors.values())
         c.notes = {**c.notes, "fused": c.score, **{FACTOR_PREFIX + k: v for k, v in factors.items()}}
         c.score *= factor
@@ -404,9 +414,12 @@ def reciprocal_rank(rank: int | None, weight: float, k: int) -> float:
 FACTOR_PREFIX = "factor."  # notes key of each multiplicative adjustment, by signal name
 
 
-def adjustment_factors(info: QueryInfo, c: Candidate, config: RankConfig) -> dict[str, float]:
+def adjustment_factors(
+    info: QueryInfo, c: Candidate, config: RankConfig, path_kind: str | None = None
+) -> dict[str, float]:
     """Each enabled multiplicative signal's factor for ``c`` by name (1.0: the signal ran and
-    left it as it was); their product scales the fused score."""
+    left it as it was); their product scales the fused score. ``path_kind``: ``c.path``'s
+    :func:`_path_kind` when the caller has it."""
     out: dict[str, float] = {}
     if config.use_name_match:
         out["name_match"] = 1.0 + name_match(info, c, config)
@@ -422,11 +435,9 @@ def adjustment_factors(info: QueryInfo, c: Candidate, config: RankConfig) -> dic
         non_code = not info.wants_non_code and c.language in NON_CODE_LANGUAGES
         out["non_code"] = config.non_code_factor if non_code else 1.0
     if config.use_test_penalty:
-        wanted = info.wants_tests
-        test = not wanted and (is_test_path(c.path) or is_generated_path(c.path))
-        out["test"] = config.test_factor if test else 1.0
-        auxiliary = not wanted and not test and is_auxiliary_path(c.path)
-        out["auxiliary"] = config.auxiliary_factor if auxiliary else 1.0
+        kind = "" if info.wants_tests else path_kind if path_kind is not None else _path_kind(c.path, {})
+        out["test"] = config.test_factor if kind == "test" else 1.0
+        out["auxiliary"] = config.auxiliary_factor if kind == "auxiliary" else 1.0
     return out
 
 
@@ -460,12 +471,12 @@ def fuse_scores(candidates: list[Candidate], dense_share: float) -> None:
 
 def names_definition(info: QueryInfo, c: Candidate) -> bool:
     """The query names this definition exactly (``JoinSet``, ``Set.add``, ``set::add``)."""
-    if not c.symbol:
+    if not c.symbol or not info.identifiers:
         return False
     name = c.symbol.lower().strip("_$")
     qualified = ".".join(p for p in (c.container, c.symbol) if p).lower()
     for ident in info.identifiers:
-        last = re.split(r"::|\.|#|->|/", ident)[-1]
+        last = _last_segment(ident)
         if name == ident or qualified.endswith(ident) or (last and name == last):
             return True
     return False
@@ -473,10 +484,18 @@ def names_definition(info: QueryInfo, c: Candidate) -> bool:
 
 def names_container(info: QueryInfo, c: Candidate) -> bool:
     """The query names the type this member belongs to (``JoinSet`` for ``JoinSet.new``)."""
-    if not c.container:
+    if not c.container or not info.identifiers:
         return False
     owner = c.container.rsplit(".", 1)[-1].lower().strip("_$")
-    return any(re.split(r"::|\.|#|->|/", ident)[-1] == owner for ident in info.identifiers)
+    return any(_last_segment(ident) == owner for ident in info.identifiers)
+
+
+_SEGMENTS = re.compile(r"::|\.|#|->|/")
+
+
+def _last_segment(ident: str) -> str:
+    """``rails::paths`` -> ``paths``."""
+    return _SEGMENTS.split(ident)[-1]
 
 
 def name_match(info: QueryInfo, c: Candidate, config: RankConfig) -> float:
@@ -489,6 +508,8 @@ def name_match(info: QueryInfo, c: Candidate, config: RankConfig) -> float:
         return config.name_exact_boost * share
     if config.member_name_boost and names_container(info, c):
         return config.member_name_boost * share
+    if not config.name_partial_boost:  # off by default: skip stemming every candidate's name
+        return 0.0
     parts = [stem(p) for p in split_identifier(c.symbol) if len(p) > 1]
     if not parts or not info.stems:
         return 0.0

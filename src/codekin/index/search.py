@@ -1,5 +1,9 @@
 """Query -> ranked chunks: dense (usearch) and lexical (FTS5 BM25) retrieval, fused and ranked
-by :mod:`codekin.index.ranking` (or by plain reciprocal rank), with language and path filters."""
+by :mod:`codekin.index.ranking` (or by plain reciprocal rank), with language and path filters.
+
+Chunks not embedded yet (the embedding phase of a run is still going) are found by the lexical
+retrieval alone and ranked like any other candidate without a dense rank; with no encoder at all
+(``search --fast``) every query is lexical. Results carry the index's :class:`Coverage`."""
 
 from __future__ import annotations
 
@@ -11,9 +15,10 @@ import numpy as np
 import pathspec
 
 from codekin.embeddings.base import Encoder, Vectors
-from codekin.hit import FileHit, Hit, non_increasing
+from codekin.hit import Coverage, FileHit, Hit, Results, non_increasing
 from codekin.index import explain as explanation
 from codekin.index.code_index import CodeIndex
+from codekin.index.query_cache import QueryVectors
 from codekin.index.ranking import (
     DEFAULT_RANKING,
     FILE_RANKING,
@@ -67,34 +72,54 @@ class Searcher:
     def __init__(
         self,
         index: CodeIndex,
-        encoder: Encoder,
+        encoder: Encoder | None,
         hybrid: bool = True,
         ranking: RankConfig | None = DEFAULT_RANKING,
         file_ranking: RankConfig | None = FILE_RANKING,
+        queries: QueryVectors | None = None,
     ) -> None:
         """``ranking`` None: dense order only (``hybrid`` False) or plain fusion; otherwise the
         code-aware ranking of :mod:`codekin.index.ranking` with that configuration.
-        ``file_ranking`` is the same for :meth:`search_files`."""
+        ``file_ranking`` is the same for :meth:`search_files`. ``encoder`` None: lexical
+        retrieval only. ``queries``: a cache of query vectors shared across searches."""
         self.index = index
         self.encoder = encoder
         self.hybrid = hybrid
         self.ranking = ranking
         self.file_ranking = file_ranking
+        self.queries = queries
+
+    def coverage(self) -> Coverage:
+        if self.encoder is not None:
+            self.index.vectors()  # current, so the count comes from them
+        return Coverage(*self.index.coverage(), lexical_only=self.encoder is None)
+
+    def _query_vector(self, query: str, coverage: Coverage) -> Vectors | None:
+        """The query's vector; None when there is nothing to compare it with (no encoder, or
+        no chunk embedded yet)."""
+        if self.encoder is None or coverage.embedded == 0:
+            return None
+        if self.queries is not None:
+            return self.queries.embed(self.encoder, query)
+        vector: Vectors = self.encoder.embed_queries([query])[0]
+        return vector
 
     def search(
         self, query: str, k: int = 10, filters: Filters = Filters(), explain: bool = False
-    ) -> list[Hit]:
+    ) -> Results[Hit]:
         """The k best chunks; ``explain``: each carries every signal that placed it."""
-        qvec = self.encoder.embed_queries([query])[0]
+        coverage = self.coverage()
+        qvec = self._query_vector(query, coverage)
         why: Explanations | None = {} if explain else None
         ranked = self._ranked(query, qvec, k, filters, self.ranking, why=why)
-        return self._hits([cid for cid, _ in ranked], qvec, [s for _, s in ranked], why)
+        return Results(self._hits([cid for cid, _ in ranked], qvec, [s for _, s in ranked], why), coverage)
 
     def search_files(
         self, query: str, k: int = 10, filters: Filters = Filters(), explain: bool = False
-    ) -> list[FileHit]:
+    ) -> Results[FileHit]:
         """The k files that best answer the query, each with its best chunks."""
-        qvec = self.encoder.embed_queries([query])[0]
+        coverage = self.coverage()
+        qvec = self._query_vector(query, coverage)
         # every ranked candidate, not a page of chunks: a few big files can fill 100 chunks
         depth = max(CANDIDATES, k * CHUNKS_PER_FILE)
         why: Explanations | None = {} if explain else None
@@ -109,7 +134,7 @@ class Searcher:
         shown = [c for _, cs in files for c in cs[:CHUNKS_PER_FILE]]
         order = dict(ranked)
         hits = {h.chunk_id: h for h in self._hits(shown, qvec, [order[c] for c in shown], why)}
-        out: list[FileHit] = []
+        out: Results[FileHit] = Results(coverage=coverage)
         for path, cids in files:
             best = tuple(hits[c] for c in cids[:CHUNKS_PER_FILE] if c in hits)
             if best:
@@ -119,7 +144,7 @@ class Searcher:
     def _ranked(
         self,
         query: str,
-        qvec: Vectors,
+        qvec: Vectors | None,
         k: int,
         filters: Filters,
         ranking: RankConfig | None,
@@ -131,8 +156,8 @@ class Searcher:
         ranking's (:func:`order_scores`); the best ``k``, or (``keep_all``) every candidate of
         the ``k``-deep retrieval. ``why`` receives each returned id's explanation."""
         limit = None if keep_all else k
-        dense = self._dense(qvec, filters, max(CANDIDATES, k))
-        if not self.hybrid:
+        dense = self._dense(qvec, filters, max(CANDIDATES, k)) if qvec is not None else []
+        if not self.hybrid and qvec is not None:
             kept = dense[:limit]
             out = list(zip([cid for cid, _ in kept], non_increasing(s for _, s in kept), strict=True))
             if why is not None:
@@ -172,7 +197,7 @@ class Searcher:
         self, dense: list[tuple[int, float]], lexical: list[tuple[int, float]]
     ) -> list[Candidate]:
         ids = list(dict.fromkeys([cid for cid, _ in dense] + [cid for cid, _ in lexical]))
-        chunks = self.index.store.chunks_by_ids(ids)
+        chunks = self.index.store.chunk_heads(ids)
         containers = self.index.store.containers([ch.path for ch in chunks.values()])
         out: dict[int, Candidate] = {}
         for cid in ids:
@@ -278,16 +303,19 @@ class Searcher:
     def _hits(
         self,
         ids: list[int],
-        qvec: Vectors,
+        qvec: Vectors | None,
         scores: Sequence[float] | None = None,
         why: Explanations | None = None,
     ) -> list[Hit]:
-        """Hits for ``ids`` with their cosine to ``qvec``. ``scores``: each id's ranking score;
-        None: the ids are in similarity order and the score is the cosine, capped so that it
-        never rises down the list. ``why``: explanations to attach, by id."""
+        """Hits for ``ids`` with their cosine to ``qvec`` (0 without one, or without a vector).
+        ``scores``: each id's ranking score; None: the ids are in similarity order and the score
+        is the cosine, capped so that it never rises down the list. ``why``: explanations to
+        attach, by id."""
         chunks = self.index.store.chunks_by_ids(ids)
-        found, rows = self.index.store.vectors_for_ids(ids)
-        by_id = dict(zip(found, (rows @ qvec).tolist(), strict=True)) if found else {}
+        by_id: dict[int, float] = {}
+        if qvec is not None:
+            found, rows = self.index.store.vectors_for_ids(ids)
+            by_id = dict(zip(found, (rows @ qvec).tolist(), strict=True)) if found else {}
         cosines = [by_id.get(cid, 0.0) for cid in ids]
         order = non_increasing(cosines) if scores is None else scores
         hits = [

@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS chunks (
 );
 CREATE INDEX IF NOT EXISTS chunks_path ON chunks(path);
 CREATE INDEX IF NOT EXISTS chunks_embed_key ON chunks(embed_key);
+CREATE INDEX IF NOT EXISTS chunks_container ON chunks(path, container);
 CREATE TABLE IF NOT EXISTS vectors (embed_key TEXT PRIMARY KEY, vector BLOB NOT NULL);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(symbol, path, body);
 CREATE TABLE IF NOT EXISTS redactions (path TEXT PRIMARY KEY, count INTEGER NOT NULL, kinds TEXT NOT NULL);
@@ -287,6 +288,19 @@ class Store:
                     out[cid] = chunk
         return out
 
+    def chunk_heads(self, ids: Sequence[int]) -> dict[int, Chunk]:
+        """The chunks of ``ids`` without their text (``text`` is ""): what ranking reads."""
+        out: dict[int, Chunk] = {}
+        columns = _CHUNK_COLUMNS.replace(" text,", " '',")
+        with self._using():
+            for start in range(0, len(ids), 500):
+                part = list(ids[start : start + 500])
+                marks = ",".join("?" * len(part))
+                for row in self._db.execute(f"SELECT {columns} FROM chunks WHERE id IN ({marks})", part):
+                    cid, chunk = _chunk_from_row(row)
+                    out[cid] = chunk
+        return out
+
     def containers(self, paths: Sequence[str]) -> set[tuple[str, str]]:
         """(path, container) for every container that holds a member chunk in those files."""
         out: set[tuple[str, str]] = set()
@@ -388,6 +402,32 @@ class Store:
                 (int(r[0]), str(r[1])) for r in self._db.execute(f"SELECT id, path FROM chunks{where}", args)
             ]
 
+    def missing_vectors(self, after_id: int, limit: int) -> list[tuple[int, Chunk, str]]:
+        """Chunks with an id above ``after_id`` whose embedding is not stored yet, in id order:
+        (chunk id, chunk, embed_key). Several may share a key (copied code)."""
+        with self._using():
+            rows = self._db.execute(
+                f"SELECT {_CHUNK_COLUMNS}, embed_key FROM chunks c WHERE c.id > ? AND NOT EXISTS "
+                "(SELECT 1 FROM vectors v WHERE v.embed_key = c.embed_key) ORDER BY c.id LIMIT ?",
+                (after_id, limit),
+            ).fetchall()
+        return [(*_chunk_from_row(r[:-1]), str(r[-1])) for r in rows]
+
+    def count_missing_vectors(self, after_id: int = -1) -> int:
+        """How many chunks (with an id above ``after_id``) wait for their embedding."""
+        with self._using():
+            row = self._db.execute(
+                "SELECT count(*) FROM chunks c WHERE c.id > ? AND NOT EXISTS "
+                "(SELECT 1 FROM vectors v WHERE v.embed_key = c.embed_key)",
+                (after_id,),
+            ).fetchone()
+        return int(row[0])
+
+    def max_chunk_id(self) -> int:
+        with self._using():
+            row = self._db.execute("SELECT max(id) FROM chunks").fetchone()
+        return int(row[0]) if row and row[0] is not None else -1
+
     def counts(self) -> tuple[int, int]:
         with self._using():
             files = self._db.execute("SELECT count(*) FROM files").fetchone()[0]
@@ -485,6 +525,7 @@ class Store:
                     removed += self._delete_file_chunks(pending.row.path)
                     symbols: list[str] = []
                     bodies: list[str] = []
+                    path_tokens = " ".join(code_tokens(pending.row.path))
                     for chunk, key in pending.chunks:
                         cur = db.execute(
                             "INSERT INTO chunks (path, language, kind, symbol, container, start_byte, "
@@ -512,7 +553,7 @@ class Store:
                         symbol, body = _chunk_tokens(chunk)
                         db.execute(
                             "INSERT INTO chunks_fts (rowid, symbol, path, body) VALUES (?,?,?,?)",
-                            (cid, symbol, " ".join(code_tokens(chunk.path)), body),
+                            (cid, symbol, path_tokens, body),
                         )
                         symbols.append(symbol)
                         bodies.append(body)
@@ -590,6 +631,45 @@ class Store:
                 self._db.execute(f"INSERT INTO {table}({table}) VALUES('optimize')")
             self._db.execute("VACUUM")
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def add_vectors(self, vectors: dict[str, np.ndarray]) -> list[int]:
+        """Store embeddings the chunks committed without one were waiting for, in one
+        transaction; returns the ids of the chunks that gained a vector (keys already stored
+        are left as they are)."""
+        added: list[int] = []
+        with self._using():
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                new = [k for k in vectors if k not in self._stored_keys(list(vectors))]
+                db.executemany(
+                    "INSERT INTO vectors VALUES (?, ?)",
+                    ((k, np.asarray(vectors[k], dtype=np.float32).tobytes()) for k in new),
+                )
+                for start in range(0, len(new), 500):
+                    part = new[start : start + 500]
+                    marks = ",".join("?" * len(part))
+                    added += [
+                        int(r[0])
+                        for r in db.execute(f"SELECT id FROM chunks WHERE embed_key IN ({marks})", part)
+                    ]
+                self._bump_generation()
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return sorted(added)
+
+    def _stored_keys(self, keys: list[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(keys), 500):
+            part = keys[start : start + 500]
+            marks = ",".join("?" * len(part))
+            found.update(
+                r[0]
+                for r in self._db.execute(f"SELECT embed_key FROM vectors WHERE embed_key IN ({marks})", part)
+            )
+        return found
 
     def drop_unused_vectors(self) -> int:
         with self._using():

@@ -66,7 +66,9 @@ class SearchItem(TypedDict):
 
 class SearchResult(TypedDict):
     items: list[SearchItem]
-    partial: bool
+    partial: bool  # a folder is still indexing, failed, or has chunks without a vector yet
+    embedded: int  # chunks with a vector in the searched folders (the rest: keywords only)
+    total: int
 
 
 class ContextItem(TypedDict):

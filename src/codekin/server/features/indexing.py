@@ -17,6 +17,7 @@ from codekin.server.state import FolderIndex
 log = logging.getLogger(__name__)
 
 REPORT_EVERY_S = 0.2
+LEXICAL_SHARE = 20  # percent of the progress bar for the lexical phase (the embedding phase is the rest)
 
 
 def register(server: CodekinServer) -> None:
@@ -90,11 +91,19 @@ class _Reporter:
     def _report(self, p: IndexProgress) -> None:
         if self.token is None:
             return
-        percentage = int(100 * p.files_done / p.files_total) if p.files_total else 0
+        files = f"{p.files_done}/{p.files_total} files"
+        if p.phase == "embedding":  # every file is searchable by keywords by now
+            share = p.embedded / p.to_embed if p.to_embed else 1.0
+            percentage = LEXICAL_SHARE + int((100 - LEXICAL_SHARE) * share)
+            message = f"embedding: {p.embedded}/{p.to_embed} chunks ({files} searchable by keywords)"
+        else:
+            percentage = int(LEXICAL_SHARE * p.files_done / p.files_total) if p.files_total else 0
+            percentage = 100 if p.phase == "done" else percentage
+            message = f"{p.phase}: {files}, {p.chunks_done} chunks"
         self.ls.work_done_progress.report(
             self.token,
             types.WorkDoneProgressReport(
-                message=f"{p.phase}: {p.files_done}/{p.files_total} files, {p.chunks_done} chunks",
+                message=message,
                 percentage=min(100, percentage),
                 cancellable=True,
             ),

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from codekin.context import ContextPiece, build_context
-from codekin.hit import Hit
+from codekin.hit import Coverage, Hit
 from codekin.paths import path_to_uri, uri_to_path
 from codekin.server.core import CodekinServer
 from codekin.server.protocol import (
@@ -39,15 +39,15 @@ def register(server: CodekinServer) -> None:
     async def search(ls: CodekinServer, params: Any) -> SearchResult:
         p = parse_search(params)
         partial = ls.state.partial
-        items = await ls.in_reader(lambda: to_items(ls, search_folders(ls, p)))
-        return {"items": items, "partial": partial}
+        items, coverage = await ls.in_reader(lambda: answer(ls, *search_folders(ls, p)))
+        return result(items, partial, coverage)
 
     @server.feature(SIMILAR)
     async def similar(ls: CodekinServer, params: Any) -> SearchResult:
         p = parse_similar(params)
         partial = ls.state.partial
-        items = await ls.in_reader(lambda: to_items(ls, _similar(ls, p)))
-        return {"items": items, "partial": partial}
+        items, coverage = await ls.in_reader(lambda: answer(ls, *_similar(ls, p)))
+        return result(items, partial, coverage)
 
     @server.feature(CONTEXT)
     async def context(ls: CodekinServer, params: Any) -> ContextResult:
@@ -61,22 +61,39 @@ def searchable(ls: CodekinServer) -> list[FolderIndex]:
     return [f for f in ls.state.folders.values() if f.workspace is not None and f.state != "error"]
 
 
-def search_folders(ls: CodekinServer, p: SearchParams) -> Found:
+def answer(ls: CodekinServer, found: Found, coverage: Coverage) -> tuple[list[SearchItem], Coverage]:
+    return to_items(ls, found), coverage
+
+
+def result(items: list[SearchItem], partial: bool, coverage: Coverage) -> SearchResult:
+    """Results over a folder still indexing, or with chunks not embedded yet, are partial."""
+    return {
+        "items": items,
+        "partial": partial or coverage.partial,
+        "embedded": coverage.embedded,
+        "total": coverage.total,
+    }
+
+
+def search_folders(ls: CodekinServer, p: SearchParams) -> tuple[Found, Coverage]:
     found: Found = []
     folders = searchable(ls)
+    embedded = total = 0
     for folder in folders:
         ws = folder.workspace
         assert ws is not None
         languages, paths = p.languages or None, p.paths or None
         if p.files:
             files = ws.files(p.query, p.limit, languages=languages, paths=paths, explain=p.explain)
-            hits = [f.hits[0] for f in files]
+            hits, coverage = [f.hits[0] for f in files], files.coverage
         else:
             hits = ws.search(p.query, p.limit, languages=languages, paths=paths, explain=p.explain)
+            coverage = hits.coverage
+        embedded, total = embedded + coverage.embedded, total + coverage.total
         found += [(folder, h) for h in hits]
     if len(folders) > 1:  # several folders interleave by score; each keeps its own order (stable)
         found.sort(key=lambda fh: -fh[1].score)
-    return found[: p.limit]
+    return found[: p.limit], Coverage(embedded, total)
 
 
 def to_items(ls: CodekinServer, found: Found) -> list[SearchItem]:
@@ -96,11 +113,12 @@ def _document(ls: CodekinServer, uri: str) -> tuple[Path, FolderIndex]:
     return path, folder
 
 
-def _similar(ls: CodekinServer, p: SimilarParams) -> Found:
+def _similar(ls: CodekinServer, p: SimilarParams) -> tuple[Found, Coverage]:
+    """Similar code, and the coverage of its folder (only embedded chunks can be found)."""
     path, folder = _document(ls, p.uri)
     ws = folder.workspace
     if ws is None or folder.state == "error":
-        return []
+        return [], Coverage(0, 0)
     rng, end_line, text = p.range, None, None
     line = (p.position.line if p.position else rng.start.line if rng else 0) + 1
     if rng is not None and (rng.start.line, rng.start.character) != (rng.end.line, rng.end.character):
@@ -121,8 +139,8 @@ def _similar(ls: CodekinServer, p: SimilarParams) -> Found:
             include_siblings=p.include_siblings,
         )
     except LookupError:
-        return []
-    return [(folder, h) for h in hits]
+        return [], ws.coverage()
+    return [(folder, h) for h in hits], ws.coverage()
 
 
 def _context(ls: CodekinServer, p: ContextParams) -> list[ContextItem]:

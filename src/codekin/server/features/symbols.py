@@ -22,7 +22,7 @@ def register(server: CodekinServer) -> None:
         query = SearchParams(params.query, LIMIT)
 
         def run() -> list[tuple[Hit, SearchItem]]:
-            found = search_folders(ls, query)
+            found, _ = search_folders(ls, query)
             return [(hit, item) for (_, hit), item in zip(found, to_items(ls, found), strict=True)]
 
         found = await ls.in_reader(run)
