@@ -6,30 +6,18 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from codekin.evaluation import history
-
-SRC = Path(__file__).resolve().parents[2] / "src"
-
-# "good" (and the default model) tell tokens apart in 64 dimensions; "bad" crowds them into 2.
-FAKE_MODELS_CLI = (
-    "import sys, codekin.workspace as w\n"
-    "from codekin.embeddings.fake import FakeEncoder\n"
-    "w.load_encoder = lambda model, **k: FakeEncoder(dim=2 if model == 'bad' else 64)\n"
-    "from codekin.cli import main\n"
-    "sys.exit(main(sys.argv[1:]))\n"
-)
+from tests.fake_cli import fake_cli
 
 
 def cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-c", FAKE_MODELS_CLI, *args, "--root", str(root)]
-    env = {**os.environ, "PYTHONPATH": str(SRC), "HOME": str(root)}
-    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+    """ "good" (and the default model) tell tokens apart in 64 dimensions; "bad" crowds them into 2."""
+    return fake_cli(root, *args, models={"good": 64, "bad": 2})
 
 
 WORDS = ["parse", "render", "encode", "merge", "split", "sort", "fetch", "cache", "retry", "hash"]

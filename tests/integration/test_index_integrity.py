@@ -27,17 +27,9 @@ from codekin.embeddings.fake import FakeEncoder
 from codekin.index import layout
 from codekin.index.store import CorruptIndex, Store
 from codekin.index.vectors import VectorIndex
+from tests.fake_cli import fake_cli
 
 SRC = Path(__file__).resolve().parents[2] / "src"
-# The real CLI, with the fake encoder in place of the model (argv: the CLI's arguments).
-FAKE_CLI = (
-    "import sys\n"
-    "import codekin.workspace as w\n"
-    "from codekin.embeddings.fake import FakeEncoder\n"
-    "w.load_encoder = lambda *a, **k: FakeEncoder()\n"
-    "from codekin.cli import main\n"
-    "sys.exit(main(sys.argv[1:]))\n"
-)
 
 
 def module_source(i: int) -> str:
@@ -67,11 +59,7 @@ def build(root: Path, encoder: FakeEncoder | None = None) -> None:
 
 
 def cli(root: Path, *args: str, user: str | None = None) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-c", FAKE_CLI, *args, "--root", str(root)]
-    if user is not None:
-        cmd = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", *cmd]
-    env = {**os.environ, "PYTHONPATH": str(SRC), "HOME": str(root)}
-    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+    return fake_cli(root, *args, user=user)
 
 
 def top_paths(hits: list) -> list[str]:  # type: ignore[type-arg]

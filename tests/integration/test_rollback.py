@@ -4,9 +4,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +13,7 @@ from codekin import Workspace
 from codekin.embeddings.fake import FakeEncoder
 from codekin.index import layout
 from codekin.settings import Settings
+from tests.fake_cli import fake_cli
 
 
 class OtherModel(FakeEncoder):
@@ -70,22 +69,8 @@ def test_nothing_to_roll_back_to_is_a_clear_error(repo: Path) -> None:
             ws.rollback()
 
 
-# The CLI with fake encoders: the configured model name picks one (as load_encoder would).
-FAKE_MODELS_CLI = (
-    "import sys, codekin.workspace as w\n"
-    "from codekin.embeddings.fake import FakeEncoder\n"
-    "class Other(FakeEncoder):\n    model_id = 'other'\n"
-    "w.load_encoder = lambda model, **k: Other() if model == 'other' else FakeEncoder()\n"
-    "from codekin.cli import main\n"
-    "sys.exit(main(sys.argv[1:]))\n"
-)
-
-
 def cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-c", FAKE_MODELS_CLI, *args, "--root", str(root)]
-    src = str(Path(__file__).resolve().parents[2] / "src")
-    env = {**os.environ, "PYTHONPATH": src, "HOME": str(root)}
-    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+    return fake_cli(root, *args, models={"other": 64})
 
 
 def test_the_cli_rolls_back_and_says_which_model_to_configure(repo: Path) -> None:

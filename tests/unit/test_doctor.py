@@ -8,7 +8,6 @@ import json
 import os
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -21,16 +20,7 @@ from codekin.index.store import Store
 from codekin.index.vectors import VectorIndex
 from codekin.settings import Settings
 from codekin.workspace import Workspace
-
-SRC = Path(__file__).resolve().parents[2] / "src"
-FAKE_CLI = (
-    "import sys\n"
-    "import codekin.workspace as w\n"
-    "from codekin.embeddings.fake import FakeEncoder\n"
-    "w.load_encoder = lambda *a, **k: FakeEncoder()\n"
-    "from codekin.cli import main\n"
-    "sys.exit(main(sys.argv[1:]))\n"
-)
+from tests.fake_cli import fake_cli
 
 
 def make_repo(root: Path, n: int = 40) -> Path:
@@ -151,9 +141,7 @@ def test_no_index(tmp_path: Path) -> None:
 
 
 def cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-c", FAKE_CLI, *args, "--root", str(root)]
-    env = {**os.environ, "PYTHONPATH": str(SRC), "HOME": str(root)}
-    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+    return fake_cli(root, *args)
 
 
 def test_cli_doctor_json_includes_the_recall_and_the_exit_code_says_what_is_wrong(repo: Path) -> None:

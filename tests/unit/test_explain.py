@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -25,16 +24,8 @@ from codekin.index.ranking import DEFAULT_RANKING, FILE_RANKING, RankConfig
 from codekin.settings import Settings
 from codekin.workspace import Workspace
 from tests.conftest import write_tree
+from tests.fake_cli import fake_cli
 
-SRC = Path(__file__).resolve().parents[2] / "src"
-FAKE_CLI = (
-    "import sys\n"
-    "import codekin.workspace as w\n"
-    "from codekin.embeddings.fake import FakeEncoder\n"
-    "w.load_encoder = lambda *a, **k: FakeEncoder()\n"
-    "from codekin.cli import main\n"
-    "sys.exit(main(sys.argv[1:]))\n"
-)
 CONFIG = "\n\n".join(
     f"def {name}_config(path):\n    data = open(path).read()\n    return {name}(data)\n"
     for name in ("parse", "load", "save", "merge", "check")
@@ -156,9 +147,7 @@ def test_dense_only_search_explains_the_cosine(tmp_path: Path) -> None:
 
 
 def cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-c", FAKE_CLI, *args, "--root", str(root)]
-    env = {**os.environ, "PYTHONPATH": str(SRC), "HOME": str(root)}
-    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+    return fake_cli(root, *args)
 
 
 def test_cli_json_explain_names_the_dense_and_lexical_parts(tmp_path: Path) -> None:

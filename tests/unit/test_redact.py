@@ -6,10 +6,8 @@ pieces so that no secret scanner flags this repository."""
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,6 +18,7 @@ from codekin.redact import Redactor, entropy
 from codekin.settings import Settings, merge
 from codekin.workspace import Workspace
 from tests.conftest import write_tree
+from tests.fake_cli import fake_cli
 
 SECRETS = {
     "aws_access_key": "AKIA" + "QYLPMN5HHHFPZAM2",
@@ -222,23 +221,9 @@ def test_turning_redaction_on_purges_what_was_stored_before(planted: Path, tmp_p
         assert again.files_indexed == 0  # once
 
 
-SRC = Path(__file__).resolve().parents[2] / "src"
-FAKE_CLI = (
-    "import sys\n"
-    "import codekin.workspace as w\n"
-    "from codekin.embeddings.fake import FakeEncoder\n"
-    "w.load_encoder = lambda *a, **k: FakeEncoder()\n"
-    "from codekin.cli import main\n"
-    "sys.exit(main(sys.argv[1:]))\n"
-)
-
-
 def test_status_shows_the_count(planted: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": str(SRC), "HOME": str(planted)}
-
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        cmd = [sys.executable, "-c", FAKE_CLI, *args, "--root", str(planted)]
-        return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+        return fake_cli(planted, *args)
 
     assert cli("index").returncode == 0
     human = cli("status")
