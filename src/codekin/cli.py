@@ -155,6 +155,45 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-update", action="store_true", help="search the index as it is, without updating")
     _add_common(p)
 
+    p = sub.add_parser(
+        "tune",
+        help="fine-tune the encoder on this repository's own code, measured on held-out files",
+        description="Mines (doc-comment sentence -> definition) and (identifier phrase -> definition) "
+        "pairs as eval --mine does, holds out a fifth of the documented files, fine-tunes the configured "
+        "encoder on CPU (resumable), writes the tuned model with a card under the index directory and "
+        "compares it with the base model on the held-out queries. The live model is never switched.",
+    )
+    length = p.add_mutually_exclusive_group()
+    length.add_argument(
+        "--steps", type=int, default=None, help="training steps (default: 3 epochs, at most 300)"
+    )
+    length.add_argument("--epochs", type=float, default=None, help="passes over the training pairs")
+    p.add_argument(
+        "--batch", type=int, default=16, help="pairs per step; the others are negatives (default 16)"
+    )
+    p.add_argument("--lr", type=float, default=3e-5, help="AdamW learning rate (default 3e-5)")
+    p.add_argument(
+        "--max-tokens",
+        type=int,
+        default=128,
+        help="definitions are truncated to this many tokens (default 128)",
+    )
+    p.add_argument("--checkpoint-every", type=int, default=25, help="steps between checkpoints (default 25)")
+    p.add_argument(
+        "--out", default=None, help="where to write the model (default <index dir>/tuned/<base>-<time>)"
+    )
+    p.add_argument(
+        "--resume",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="continue a killed run from its checkpoint (default; --no-resume starts over)",
+    )
+    p.add_argument("--restart", dest="resume", action="store_false", help="start over (same as --no-resume)")
+    p.add_argument(
+        "--seed", type=int, default=0, help="seed of the held-out split and the batches (default 0)"
+    )
+    _add_common(p)
+
     p = sub.add_parser("serve", help="run the language server (stdio by default)")
     p.add_argument("--tcp", default=None, metavar="HOST:PORT", help="listen on TCP instead of stdio")
     p.add_argument("--log-file", default=None, help="also write logs to this file")
@@ -205,6 +244,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "context": cmd_context,
                 "status": cmd_status,
                 "eval": cmd_eval,
+                "tune": cmd_tune,
             }[args.command]
             return handler(ws, args)
     except (
@@ -551,6 +591,56 @@ def _print_comparison(c: Comparison, a: EvalReport, args: argparse.Namespace, so
         ra = str(ch.rank_a) if ch.rank_a else "-"
         rb = str(ch.rank_b) if ch.rank_b else "-"
         print(f"  {ra:>2} -> {rb:<2}  {ch.query[:90]!r}")
+
+
+def cmd_tune(ws: Workspace, args: argparse.Namespace) -> int:
+    from codekin.tuning import TuneHooks, TuneOptions, tune
+    from codekin.tuning.progress import step_bar
+
+    options = TuneOptions(
+        steps=args.steps,
+        epochs=args.epochs,
+        batch=args.batch,
+        lr=args.lr,
+        max_tokens=args.max_tokens,
+        out=Path(args.out) if args.out else None,
+        resume=args.resume,
+        checkpoint_every=args.checkpoint_every,
+        seed=args.seed,
+        k=args.k,
+    )
+    try:
+        options.check()
+    except ValueError as exc:
+        raise LookupError(str(exc)) from None
+    with step_bar(quiet=args.json) as on_step:
+        hooks = TuneHooks(
+            note=lambda text: _note(args, text),
+            step=on_step,
+            index=lambda target: _index_with_progress(target, quiet=args.json),
+        )
+        result = tune(ws, options, hooks)
+    if args.json:
+        changed = [asdict(ch) for ch in result.comparison.changed]
+        print(json.dumps({**result.card, "tune_dir": str(result.tune_dir), "changed": changed}, indent=2))
+        return 0
+    train = result.card["training"]
+    resumed = f", resumed from step {train['resumed_from']}" if train["resumed_from"] else ""
+    print(
+        f"trained {train['steps']} steps in {train['seconds'] / 60:.1f} min{resumed}; "
+        f"final loss {train['loss']:.3f}"
+    )
+    files = result.card["files"]["held_out"]
+    _print_comparison(
+        result.comparison, result.base, args, f"held out from tuning ({files} files never trained on)"
+    )
+    print(f"tuned model: {result.model_dir}  (model card: {result.model_dir / 'README.md'})")
+    print(
+        f"to adopt it:  codekin index --model {result.model_dir}\n"
+        "              (builds beside the live index and swaps in when complete; codekin index --rollback "
+        f'undoes)\n              or set model = "{result.model_dir}" in .codekin.toml'
+    )
+    return 0
 
 
 def _note(args: argparse.Namespace, text: str) -> None:
