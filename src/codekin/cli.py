@@ -165,11 +165,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     length = p.add_mutually_exclusive_group()
     length.add_argument(
-        "--steps", type=int, default=None, help="training steps (default: 3 epochs, at most 300)"
+        "--steps", type=int, default=None, help="training steps (default: 2 epochs, at most 200)"
     )
     length.add_argument("--epochs", type=float, default=None, help="passes over the training pairs")
     p.add_argument(
-        "--batch", type=int, default=16, help="pairs per step; the others are negatives (default 16)"
+        "--batch", type=int, default=8, help="pairs per step; the others are negatives (default 8)"
     )
     p.add_argument("--lr", type=float, default=3e-5, help="AdamW learning rate (default 3e-5)")
     p.add_argument(

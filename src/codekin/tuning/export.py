@@ -86,8 +86,8 @@ def render_card(card: dict[str, Any]) -> str:
         lines.append("Not measured (the evaluation did not finish).")
     else:
         lines += [
-            f"{held['queries']} queries, {held['mode']} results, top {held['k']}; the stripped copy of the "
-            "repository indexed with each model.",
+            f"{held['queries']} queries, {held['mode'][:-1]} results, top {held['k']}; the stripped copy "
+            "of the repository indexed with each model.",
             "",
             "| metric | base | tuned | tuned - base | 95% interval |",
             "|---|---|---|---|---|",

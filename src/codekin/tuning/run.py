@@ -30,8 +30,8 @@ from codekin.workspace import Workspace
 TUNE_DIR = "tune"
 TUNED_DIR = "tuned"
 HELD_OUT_FILE = "heldout.jsonl"
-DEFAULT_EPOCHS = 3.0
-MAX_DEFAULT_STEPS = 300  # a few minutes on 2 CPU cores with the default batch and max_tokens
+DEFAULT_EPOCHS = 2.0
+MAX_DEFAULT_STEPS = 200  # a few minutes on 2 CPU cores with the default batch and max_tokens
 WARMUP_SHARE = 0.1
 
 
@@ -39,7 +39,7 @@ WARMUP_SHARE = 0.1
 class TuneOptions:
     steps: int | None = None  # None: from epochs, else DEFAULT_EPOCHS capped at MAX_DEFAULT_STEPS
     epochs: float | None = None
-    batch: int = 16
+    batch: int = 8
     lr: float = 3e-5
     max_tokens: int = 128
     out: Path | None = None
@@ -151,7 +151,7 @@ def _tune(
     if tuned_index.exists():
         shutil.rmtree(tuned_index)  # an earlier run's model: nothing to reuse
     tuned = _evaluate(ws, tree, pairs.held_out, str(out), tuned_index, hooks, options.k, base=False)
-    comparison = compare(base, tuned, base_model, str(out))
+    comparison = compare(base, tuned, base_model, out.name)
     card["held_out"] = {
         "queries": comparison.queries,
         "mode": base.mode,

@@ -12,6 +12,7 @@ import json
 import random
 import shutil
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -60,15 +61,27 @@ class TrainResult:
 
 
 def batches_for(pairs: list[Pair], batch: int, seed: int, epoch: int) -> list[list[Pair]]:
-    """One epoch's batches: a seeded shuffle, length-sorted within pools, in a shuffled order."""
+    """One epoch's batches: a seeded shuffle, length-sorted within pools, in a shuffled order.
+
+    A definition's doc pair and identifier pair would sort side by side (same length) and then
+    only mask each other; so each pool is cut into rounds that hold a definition at most once."""
     rng = random.Random(seed * 100_003 + epoch)
     order = list(pairs)
     rng.shuffle(order)
     out: list[list[Pair]] = []
     pool = batch * POOL_BATCHES
     for start in range(0, len(order), pool):
-        chunk = sorted(order[start : start + pool], key=lambda p: len(p.document))
-        out += [chunk[b : b + batch] for b in range(0, len(chunk), batch) if len(chunk[b : b + batch]) >= 2]
+        rounds: list[list[Pair]] = []
+        seen: Counter[str] = Counter()
+        for p in order[start : start + pool]:
+            if seen[p.document] == len(rounds):
+                rounds.append([])
+            rounds[seen[p.document]].append(p)
+            seen[p.document] += 1
+        for chunk in (sorted(r, key=lambda p: len(p.document)) for r in rounds):
+            out += [
+                chunk[b : b + batch] for b in range(0, len(chunk), batch) if len(chunk[b : b + batch]) >= 2
+            ]
     rng.shuffle(out)
     return out
 
@@ -125,7 +138,9 @@ class Trainer:
         continued when ``resume``; any other is discarded."""
         import torch
         from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as hf_logging
 
+        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # ours is on stderr
         cfg = self.config
         start_step = self.checkpoint_step() if resume else None
         if start_step is None:
@@ -135,8 +150,12 @@ class Trainer:
         net = AutoModel.from_pretrained(source, dtype=torch.float32)
         net.train()
         torch.manual_seed(cfg.seed)
-        decay = [p for n, p in net.named_parameters() if not n.endswith(("bias", "LayerNorm.weight"))]
-        no_decay = [p for n, p in net.named_parameters() if n.endswith(("bias", "LayerNorm.weight"))]
+        for name, param in net.named_parameters():
+            if name.startswith("embeddings."):
+                param.requires_grad_(False)  # the vocabulary stays: faster steps, less overfitting
+        trained = [(n, p) for n, p in net.named_parameters() if p.requires_grad]
+        decay = [p for n, p in trained if not n.endswith(("bias", "LayerNorm.weight"))]
+        no_decay = [p for n, p in trained if n.endswith(("bias", "LayerNorm.weight"))]
         optimizer = torch.optim.AdamW(
             [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
             lr=cfg.lr,
@@ -167,7 +186,7 @@ class Trainer:
                 loss = self._loss(tokenizer, net, batch)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
-                torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+                torch.nn.utils.clip_grad_norm_([p for _, p in trained], 1.0)
                 optimizer.step()
                 scheduler.step()
                 step += 1
