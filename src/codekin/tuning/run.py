@@ -22,7 +22,7 @@ from codekin.embeddings.hf import resolve_model_path, weights_hash
 from codekin.evaluation import EvalQuery, EvalReport, evaluate, write_dataset
 from codekin.evaluation.compare import Comparison, compare
 from codekin.index.lock import IndexLocked, WriteLock
-from codekin.tuning.export import write_card, write_model
+from codekin.tuning.export import CARD_JSON, write_card, write_model
 from codekin.tuning.pairs import PairSet, mine_pairs
 from codekin.tuning.trainer import StepCallback, TrainConfig, Trainer, TrainResult, batches_for
 from codekin.workspace import Workspace
@@ -106,6 +106,10 @@ def tune(ws: Workspace, options: TuneOptions, hooks: TuneHooks | None = None) ->
 def _tune(
     ws: Workspace, options: TuneOptions, hooks: TuneHooks, base_model: str, base_dir: Path, work: Path
 ) -> TuneResult:
+    out = options.out or ws.index_dir / TUNED_DIR / f"{_slug(base_model)}-{time.strftime('%Y%m%d-%H%M%S')}"
+    out = out.resolve()
+    if out.exists() and any(out.iterdir()) and not (out / CARD_JSON).is_file():
+        raise FileExistsError(f"{out} exists and is not a model codekin tune wrote; refusing to replace it")
     tree = work / "tree"
     hooks.note(f"mining doc comments and definition names of {ws.root} into a stripped copy at {tree} …")
     pairs = mine_pairs(
@@ -139,8 +143,6 @@ def _tune(
         hooks.note(f"starting from {base_model}: the checkpoint in {work} is discarded ({why})")
     tokenizer, net, trained = trainer.train(resume=options.resume, on_step=hooks.step)
 
-    out = options.out or ws.index_dir / TUNED_DIR / f"{_slug(base_model)}-{time.strftime('%Y%m%d-%H%M%S')}"
-    out = out.resolve()
     write_model(tokenizer, net, base_dir, out)
     card = _card(ws, base_model, base_dir, out, pairs, config, trained)
     write_card(out, card)  # without figures until they are measured
