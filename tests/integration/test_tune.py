@@ -140,3 +140,15 @@ def test_a_killed_run_resumes_from_its_checkpoint_and_yields_a_loadable_model(tm
     held = load_dataset(card["held_out_dataset"])
     assert {q.targets[0].path for q in held} == set(card["held_out_files"])
     assert not Workspace(root).status().exists and not (root / ".codekin.toml").exists()
+
+
+def test_an_out_directory_that_is_not_a_tuned_model_is_never_replaced(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = write_repo(tmp_path / "repo")
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "notes.txt").write_text("keep me")
+    assert main(["tune", "--root", str(root), "--out", str(precious)]) == 1
+    assert "is not a model codekin tune wrote" in capsys.readouterr().err
+    assert (precious / "notes.txt").read_text() == "keep me"
