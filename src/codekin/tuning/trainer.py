@@ -175,14 +175,13 @@ class Trainer:
         began = time.monotonic()
         log = open(self.work / "log.jsonl", "a", encoding="utf-8")  # noqa: SIM115 - closed below
         try:
-            epoch_batches: list[list[Pair]] = []
-            epoch = -1
-            per_epoch = len(batches_for(self.pairs, cfg.batch, cfg.seed, 0))
+            epoch, epoch_start = 0, 0  # epochs may differ in length by a batch: count them out
+            epoch_batches = batches_for(self.pairs, cfg.batch, cfg.seed, epoch)
             while step < cfg.steps:
-                if step // per_epoch != epoch:
-                    epoch = step // per_epoch
+                while step - epoch_start >= len(epoch_batches):
+                    epoch, epoch_start = epoch + 1, epoch_start + len(epoch_batches)
                     epoch_batches = batches_for(self.pairs, cfg.batch, cfg.seed, epoch)
-                batch = epoch_batches[step % per_epoch]
+                batch = epoch_batches[step - epoch_start]
                 loss = self._loss(tokenizer, net, batch)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
