@@ -19,6 +19,7 @@ from codekin.cli import main
 from codekin.evaluation import load_dataset
 from codekin.files import FileFilter
 from codekin.tuning import MIN_DOCUMENTED, mine_pairs
+from codekin.tuning.trainer import batches_for
 from codekin.workspace import Workspace
 
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -69,6 +70,14 @@ def test_pairs_are_split_by_file_and_held_out_files_are_never_trained_on(tmp_pat
     # the same seed gives the same split; the trained pairs decide the checkpoint's identity
     again = mine_pairs(FileFilter(root), tmp_path / "tree")
     assert again.held_out_files == pairs.held_out_files and again.fingerprint() == pairs.fingerprint()
+
+
+def test_batches_hold_a_definition_once_and_are_the_same_for_a_seed(tmp_path: Path) -> None:
+    pairs = mine_pairs(FileFilter(write_repo(tmp_path / "repo")), tmp_path / "tree").train
+    batches = batches_for(pairs, 4, seed=3, epoch=1)
+    assert all(len({p.document for p in b}) == len(b) for b in batches)
+    assert sorted(p.query for b in batches for p in b) == sorted(p.query for p in pairs)
+    assert batches == batches_for(pairs, 4, seed=3, epoch=1) != batches_for(pairs, 4, seed=3, epoch=2)
 
 
 def test_too_few_documented_definitions_is_a_clear_error(
