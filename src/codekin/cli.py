@@ -202,6 +202,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tcp", default=None, metavar="HOST:PORT", help="listen on TCP instead of stdio")
     p.add_argument("--log-file", default=None, help="also write logs to this file")
     p.add_argument("-v", "--verbose", action="count", default=0)
+    from codekin.tuning.command import add_parser as add_tune_parser
+
+    add_tune_parser(sub, _add_common)
     return parser
 
 
@@ -262,6 +265,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "status": cmd_status,
                 "doctor": cmd_doctor,
                 "eval": cmd_eval,
+                "tune": cmd_tune,
             }[args.command]
             return handler(ws, args)
     except (
@@ -698,6 +702,56 @@ def _print_comparison(c: Comparison, a: EvalReport, args: argparse.Namespace, so
         ra = str(ch.rank_a) if ch.rank_a else "-"
         rb = str(ch.rank_b) if ch.rank_b else "-"
         print(f"  {ra:>2} -> {rb:<2}  {ch.query[:90]!r}")
+
+
+def cmd_tune(ws: Workspace, args: argparse.Namespace) -> int:
+    from codekin.tuning import TuneHooks, TuneOptions, tune
+    from codekin.tuning.progress import step_bar
+
+    options = TuneOptions(
+        steps=args.steps,
+        epochs=args.epochs,
+        batch=args.batch,
+        lr=args.lr,
+        max_tokens=args.max_tokens,
+        out=Path(args.out) if args.out else None,
+        resume=args.resume,
+        checkpoint_every=args.checkpoint_every,
+        seed=args.seed,
+        k=args.k,
+    )
+    try:
+        options.check()
+    except ValueError as exc:
+        raise LookupError(str(exc)) from None
+    with step_bar(quiet=args.json) as on_step:
+        hooks = TuneHooks(
+            note=lambda text: _note(args, text),
+            step=on_step,
+            index=lambda target: _index_with_progress(target, quiet=args.json),
+        )
+        result = tune(ws, options, hooks)
+    if args.json:
+        changed = [asdict(ch) for ch in result.comparison.changed]
+        print(json.dumps({**result.card, "tune_dir": str(result.tune_dir), "changed": changed}, indent=2))
+        return 0
+    train = result.card["training"]
+    resumed = f", resumed from step {train['resumed_from']}" if train["resumed_from"] else ""
+    print(
+        f"trained {train['steps']} steps in {train['seconds'] / 60:.1f} min{resumed}; "
+        f"final loss {train['loss']:.3f}"
+    )
+    files = result.card["files"]["held_out"]
+    _print_comparison(
+        result.comparison, result.base, args, f"held out from tuning ({files} files never trained on)"
+    )
+    print(f"tuned model: {result.model_dir}  (model card: {result.model_dir / 'README.md'})")
+    print(
+        f"to adopt it:  codekin index --model {result.model_dir}\n"
+        "              (builds beside the live index and swaps in when complete; codekin index --rollback "
+        f'undoes)\n              or set model = "{result.model_dir}" in .codekin.toml'
+    )
+    return 0
 
 
 def _note(args: argparse.Namespace, text: str) -> None:
