@@ -430,7 +430,7 @@ def cmd_search(ws: Workspace, args: argparse.Namespace) -> int:
     if args.json:  # the results and how much of the index was embedded (partial, embedded/total)
         print(json.dumps({"results": items, **coverage.to_dict()}, indent=2))
         return 0
-    if note := _coverage_note(coverage):
+    if note := _coverage_note(coverage, args.fast):
         print(note)
     if args.explain and not shared:
         _print_provenance(ws)
@@ -444,9 +444,11 @@ def _print_provenance(ws: Workspace) -> None:
     print(f"explained with model {m.model} (weights {m.model_hash[:16]}), index generation {generation}")
 
 
-def _coverage_note(coverage: Coverage) -> str | None:
+def _coverage_note(coverage: Coverage, fast: bool = False) -> str | None:
     if coverage.lexical_only:
-        return "(--fast: keywords and ranking only, no model loaded; the index as it is, not updated)"
+        if fast:
+            return "(--fast: keywords and ranking only, no model loaded; the index as it is, not updated)"
+        return "(keywords and ranking only: the index was built for another model; codekin index rebuilds it)"
     if coverage.partial:
         return (
             f"(partial: {coverage.embedded}/{coverage.total} chunks embedded so far; "

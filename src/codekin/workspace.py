@@ -44,10 +44,6 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-class IndexMismatch(RuntimeError):
-    """The index was built for another model, chunker or format than the one configured."""
-
-
 @dataclass(frozen=True)
 class IndexStatus:
     root: str
@@ -210,11 +206,14 @@ class Workspace:
         if index.rebuilt_reason and index.store.counts()[0] == 0:
             why = index.rebuilt_reason.removeprefix("index rebuilt: ")
             raise CorruptIndex(f"{why}; `codekin index` rebuilds it", reported=True)
-        if index.mismatch:
-            raise IndexMismatch(
-                f"the index in {index.dir} cannot serve these settings: {index.mismatch}; "
-                "`codekin index` rebuilds it"
+        if index.mismatch:  # e.g. a model change whose rebuild beside has not been swapped in yet
+            log.info(
+                "the index in %s was built for other settings (%s): answering with keywords and the "
+                "ranking until `codekin index` has rebuilt it",
+                index.dir,
+                index.mismatch,
             )
+            return Searcher(index, None, hybrid=True)  # its vectors are another model's
         return Searcher(index, self.encoder, hybrid=self.settings.hybrid, queries=self.query_vectors)
 
     def _lexical_searcher(self) -> Searcher:

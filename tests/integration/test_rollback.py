@@ -62,6 +62,19 @@ def test_a_reader_switches_to_the_rolled_back_index_on_its_next_query(repo: Path
         reader.close()
 
 
+def test_a_model_change_answers_by_keywords_until_the_rebuild_is_swapped_in(repo: Path) -> None:
+    """A long-lived process (language server, MCP) whose model changed keeps answering from the
+    old index, by keywords and the ranking, not with an error, until the rebuild beside it is live."""
+    with Workspace(repo, Settings(), encoder=FakeEncoder()) as ws:
+        ws.index()
+    with Workspace(repo, Settings(model="other"), encoder=OtherModel()) as ws:
+        hits = ws.search("compute_3", k=1)
+        assert hits[0].path == "mod3.py" and hits.coverage.lexical_only and hits.partial
+        assert ws.index().rebuilt_reason == "index rebuilt: model changed (fake -> other)"
+        hits = ws.search("compute_3", k=1)
+        assert hits[0].path == "mod3.py" and not hits.partial and hits[0].cosine > 0
+
+
 def test_nothing_to_roll_back_to_is_a_clear_error(repo: Path) -> None:
     with Workspace(repo, Settings(), encoder=FakeEncoder()) as ws:
         ws.index()
