@@ -406,6 +406,19 @@ def rank(query: str, candidates: list[Candidate], config: RankConfig = DEFAULT_R
     return diversify(ordered, decays, config.diversity_free) if decays else ordered
 
 
+def set_ranks(
+    candidates: dict[int, Candidate], dense: list[tuple[int, float]], lexical: list[tuple[int, float]]
+) -> None:
+    """Give each candidate its place and score in the dense and lexical lists (by chunk id;
+    ids without a candidate are skipped)."""
+    for r, (cid, score) in enumerate(dense):
+        if cid in candidates:
+            candidates[cid].dense_rank, candidates[cid].dense_score = r, score
+    for r, (cid, score) in enumerate(lexical):
+        if cid in candidates:
+            candidates[cid].lexical_rank, candidates[cid].lexical_score = r, score
+
+
 def reciprocal_rank(rank: int | None, weight: float, k: int) -> float:
     """One list's share in reciprocal-rank fusion: weight / (k + 1-based rank), 0 when absent."""
     return 0.0 if rank is None else weight / (k + rank + 1)

@@ -27,6 +27,7 @@ from codekin.index.ranking import (
     RankConfig,
     rank,
     reciprocal_rank,
+    set_ranks,
 )
 from codekin.index.similar import SimilarQuery, combine
 from codekin.parsers.model import Chunk
@@ -214,12 +215,7 @@ class Searcher:
                     ch.container,
                     is_header=bool(ch.symbol) and (ch.path, ch.qualified_name) in containers,
                 )
-        for r, (cid, score) in enumerate(dense):
-            if cid in out:
-                out[cid].dense_rank, out[cid].dense_score = r, score
-        for r, (cid, score) in enumerate(lexical):
-            if cid in out:
-                out[cid].lexical_rank, out[cid].lexical_score = r, score
+        set_ranks(out, dense, lexical)
         return list(out.values())
 
     def _add_file_lexical(self, query: str, candidates: list[Candidate], filters: Filters) -> None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from codekin.embeddings.base import Encoder, Vectors
 from codekin.hit import Hit, non_increasing
-from codekin.index.ranking import DEFAULT_RANKING, Candidate, RankConfig, rank
+from codekin.index.ranking import DEFAULT_RANKING, Candidate, RankConfig, rank, set_ranks
 from codekin.index.search import CANDIDATES, Filters, order_scores, rrf_scores, to_hit
 from codekin.org.seam import Scope, SearchStore, StoredChunk
 
@@ -81,10 +81,7 @@ class StoreSearcher:
                 ch.container,
                 is_header=chunks[cid].is_header,
             )
-        for r, (cid, score) in enumerate(dense):
-            out[cid].dense_rank, out[cid].dense_score = r, score
-        for r, (cid, score) in enumerate(lexical):
-            out[cid].lexical_rank, out[cid].lexical_score = r, score
+        set_ranks(out, dense, lexical)
         ranked = rank(query, list(out.values()), self.ranking)
         return list(zip([c.chunk_id for c in ranked], order_scores(ranked), strict=True))
 
