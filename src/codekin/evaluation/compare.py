@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from codekin.evaluation.metrics import QueryScore
 from codekin.evaluation.runner import EvalReport, QueryResult
 
 BOOTSTRAP_SAMPLES = 2000
@@ -78,7 +77,12 @@ def compare(a: EvalReport, b: EvalReport, model_a: str, model_b: str, changes: i
         mean_b = float(vb.mean()) if len(vb) else 0.0
         metrics.append(MetricDiff(f"{name}@{k}", mean_a, mean_b, low, high))
     moved = [
-        Change(ra.query.query, ra.score.first_rank, rb.score.first_rank, _rr(rb.score) - _rr(ra.score))
+        Change(
+            ra.query.query,
+            ra.score.first_rank,
+            rb.score.first_rank,
+            rb.score.reciprocal_rank - ra.score.reciprocal_rank,
+        )
         for ra, rb in zip(a.results, b.results, strict=True)
         if ra.score.first_rank != rb.score.first_rank
     ]
@@ -88,7 +92,3 @@ def compare(a: EvalReport, b: EvalReport, model_a: str, model_b: str, changes: i
 
 def _values(results: tuple[QueryResult, ...], attr: str) -> np.ndarray:
     return np.array([getattr(r.score, attr) for r in results], dtype=np.float64)
-
-
-def _rr(score: QueryScore) -> float:
-    return score.reciprocal_rank
