@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from codekin.context import Context, build_context
 from codekin.doctor import DoctorReport, diagnose
-from codekin.embeddings import Encoder, load_encoder
+from codekin.embeddings import Encoder
+from codekin.embeddings.deferred import encoder_ready, load_deferred, prefetch
 from codekin.evaluation import history as eval_history
 from codekin.files import FileFilter, path_key, rel_path
 from codekin.hit import Coverage, FileHit, Hit, Results
@@ -110,9 +111,12 @@ class Workspace:
         *,
         encoder: Encoder | None = None,
         store: str | None = None,
+        wait_for_model: bool = True,
     ) -> None:
         """``store``: search a shared org index (``qdrant-local:DIR``, ``qdrant://HOST:PORT/C``)
-        instead of the local one, as the ``store`` setting does."""
+        instead of the local one, as the ``store`` setting does. ``wait_for_model=False``: while
+        the encoder is still loading, searches answer by keywords and the ranking (marked
+        ``lexical_only``) instead of waiting for it (an editor's first searches)."""
         self.root = Path(root).resolve()
         if not self.root.is_dir():
             raise NotADirectoryError(f"workspace root {self.root} is not a directory")
@@ -127,6 +131,7 @@ class Workspace:
             Path(settings.index_dir).expanduser().resolve() if settings.index_dir else self.root / ".codekin"
         )
         self._encoder = encoder
+        self.wait_for_model = wait_for_model
         self._index: CodeIndex | None = None
         self._identity: tuple[str, int, int] | None = None  # of the live index we have open
         self._open_lock = threading.RLock()
@@ -152,7 +157,8 @@ class Workspace:
         with self._open_lock:
             if self._encoder is None:
                 s = self.settings
-                self._encoder = load_encoder(
+                # the index opens with the model's identity while its weights load behind
+                self._encoder = load_deferred(
                     s.model,
                     device=s.device,
                     batch_size=s.batch_size,
@@ -214,6 +220,9 @@ class Workspace:
                 index.mismatch,
             )
             return Searcher(index, None, hybrid=True)  # its vectors are another model's
+        if not self.wait_for_model and not encoder_ready(self.encoder):
+            prefetch(self.encoder)
+            return Searcher(index, None, hybrid=True)  # keywords now; full fusion once loaded
         return Searcher(index, self.encoder, hybrid=self.settings.hybrid, queries=self.query_vectors)
 
     def _lexical_searcher(self) -> Searcher:

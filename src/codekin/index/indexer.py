@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from codekin.embeddings.base import Encoder
+from codekin.embeddings.deferred import prefetch
 from codekin.files import FileEntry, FileFilter, SkipFile, path_key, read_source
 from codekin.index import redaction
 from codekin.index.code_index import CodeIndex
@@ -251,6 +252,8 @@ class _Run:
             self.skip(rel, f"chunking failed: {exc}")
             return
         lang = chunks[0].language if chunks else (language or "text")
+        if chunks:
+            prefetch(self.ix.encoder)  # the model loads while the lexical phase goes on
         keyed = [(c, embed_key(encoder_input(c))) for c in chunks]
         found = dict(redacted.found) if redacted else {}
         self.pending.append(

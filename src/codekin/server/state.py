@@ -11,7 +11,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from codekin.embeddings import Encoder, load_encoder
+from codekin.embeddings import Encoder
+from codekin.embeddings.deferred import load_deferred
 from codekin.index.indexer import IndexStats, ProgressCallback
 from codekin.paths import path_to_uri, within
 from codekin.server.protocol import FolderStatus, IndexStateName, IndexStatusResult
@@ -148,12 +149,9 @@ class ServerState:
         key = (settings.model, settings.device, settings.batch_size, settings.max_tokens, settings.backend)
         if key not in self._encoders:
             log.info("loading encoder %s", settings.model)
-            self._encoders[key] = load_encoder(
-                settings.model,
-                device=settings.device,
-                batch_size=settings.batch_size,
-                max_tokens=settings.max_tokens,
-                backend=settings.backend,
+            s = settings
+            self._encoders[key] = load_deferred(  # searches answer by keywords while it loads
+                s.model, device=s.device, batch_size=s.batch_size, max_tokens=s.max_tokens, backend=s.backend
             )
         return self._encoders[key]
 
@@ -212,7 +210,7 @@ class ServerState:
             folder.workspace = None
             folder.complete = False  # another model or chunker: the old answers do not apply
             ws.close()
-        folder.workspace = Workspace(folder.root, folder.settings, encoder=encoder)
+        folder.workspace = Workspace(folder.root, folder.settings, encoder=encoder, wait_for_model=False)
         return folder.workspace
 
     def needs_reindex(self, folder: FolderIndex, settings: Settings) -> bool:

@@ -1,0 +1,136 @@
+"""An encoder whose identity is known before its weights are loaded.
+
+Opening an index needs only the encoder's identity (model id, weights hash, dimension), which a
+local model directory gives in milliseconds; loading torch and the weights takes seconds. The
+deferred encoder answers the identity at once and loads the model in a background thread once
+something asks for it (:func:`prefetch`: the indexer when it meets the first chunk to embed, a
+server's first search), so a fresh index is chunked, stored and searchable by keywords (phase
+one) while the model loads, a language server answers its first searches lexically instead of
+waiting, and a run that embeds nothing never loads the model at all.
+
+Only where the identity is certain before loading: a local directory (or packaged model) on the
+torch or fp32 ONNX runtime, which share one identity. Anything else (a hub id, int8, a custom
+encoder) loads eagerly as before."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from codekin.embeddings.base import Encoder, Vectors
+from codekin.embeddings.hf import resolve_model_path, weights_hash
+
+log = logging.getLogger(__name__)
+
+# Runtimes whose vectors carry the plain weights hash (int8 appends a suffix, and may fall back).
+SAME_IDENTITY_BACKENDS = ("auto", "torch", "onnx")
+
+
+class DeferredEncoder:
+    """The encoder ``load`` returns, loaded in a background thread from :meth:`start` on."""
+
+    def __init__(self, model_id: str, model_hash: str, dim: int, load: Callable[[], Encoder]) -> None:
+        self.model_id = model_id
+        self.model_hash = model_hash
+        self.dim = dim
+        self._load = load
+        self._encoder: Encoder | None = None
+        self._error: BaseException | None = None
+        self._done = threading.Event()
+        self._started = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Begin loading in the background (once; later calls do nothing)."""
+        with self._started:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name=f"load {self.model_id}", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            encoder = self._load()
+            found = (encoder.model_hash, encoder.dim)
+            if found != (self.model_hash, self.dim):
+                raise RuntimeError(
+                    f"encoder {self.model_id} loaded as {found}, not the expected "
+                    f"{(self.model_hash, self.dim)}: refusing to mix vectors of two models"
+                )
+            self._encoder = encoder
+        except BaseException as exc:  # re-raised in the thread that needs the encoder
+            self._error = exc
+        finally:
+            self._done.set()
+
+    @property
+    def ready(self) -> bool:
+        """Loaded (or failed: the next call raises); calls will not wait."""
+        return self._done.is_set()
+
+    def loaded(self) -> Encoder:
+        """The real encoder, waiting for the load to finish."""
+        self.start()
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        assert self._encoder is not None
+        return self._encoder
+
+    def embed_documents(self, texts: list[str]) -> Vectors:
+        return self.loaded().embed_documents(texts)
+
+    def embed_queries(self, texts: list[str]) -> Vectors:
+        return self.loaded().embed_queries(texts)
+
+    def __getattr__(self, name: str) -> object:
+        # backend, device, max_tokens …: the loaded encoder's (waits for it)
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.loaded(), name)
+
+
+def encoder_ready(encoder: Encoder) -> bool:
+    """False while a deferred encoder is not loaded yet (any other encoder is ready)."""
+    return not isinstance(encoder, DeferredEncoder) or encoder.ready
+
+
+def prefetch(encoder: Encoder) -> None:
+    """Start loading a deferred encoder in the background (no-op for any other)."""
+    if isinstance(encoder, DeferredEncoder):
+        encoder.start()
+
+
+def known_identity(model: str, backend: str) -> tuple[str, int] | None:
+    """(weights hash, dimension) of ``model`` on ``backend`` without loading it, or None where
+    only loading can tell."""
+    if backend not in SAME_IDENTITY_BACKENDS:
+        return None
+    try:
+        local = Path(resolve_model_path(model))
+        config = json.loads((local / "config.json").read_text(encoding="utf-8"))
+        dim = int(config["hidden_size"])
+    except (RuntimeError, OSError, ValueError, KeyError, TypeError):
+        return None  # not installed, not a directory, no usable config: load eagerly and let it say why
+    return weights_hash(local), dim
+
+
+def load_deferred(
+    model: str, *, device: str = "auto", batch_size: int = 32, max_tokens: int = 256, backend: str = "auto"
+) -> Encoder:
+    """``load_encoder``'s encoder, as a :class:`DeferredEncoder` where its identity is known
+    before loading (otherwise loaded here)."""
+    from codekin.embeddings import load_encoder
+
+    def load() -> Encoder:
+        return load_encoder(
+            model, device=device, batch_size=batch_size, max_tokens=max_tokens, backend=backend
+        )
+
+    identity = known_identity(model, backend)
+    if identity is None:
+        return load()
+    log.debug("loading encoder %s in the background", model)
+    return DeferredEncoder(model, identity[0], identity[1], load)
