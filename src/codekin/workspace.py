@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from codekin.context import Context, build_context
 from codekin.doctor import DoctorReport, diagnose
-from codekin.embeddings import Encoder
-from codekin.embeddings.deferred import encoder_ready, load_deferred, prefetch
+from codekin.embeddings import Encoder, load_encoder
+from codekin.embeddings.deferred import encoder_ready, prefetch
 from codekin.evaluation import history as eval_history
 from codekin.files import FileFilter, path_key, rel_path
 from codekin.hit import Coverage, FileHit, Hit, Results
@@ -158,12 +158,13 @@ class Workspace:
             if self._encoder is None:
                 s = self.settings
                 # the index opens with the model's identity while its weights load behind
-                self._encoder = load_deferred(
+                self._encoder = load_encoder(
                     s.model,
                     device=s.device,
                     batch_size=s.batch_size,
                     max_tokens=s.max_tokens,
                     backend=s.backend,
+                    defer=True,
                 )
             return self._encoder
 

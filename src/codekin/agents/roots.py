@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from codekin.embeddings import Encoder
+from codekin.embeddings.deferred import wait_until_loaded
 from codekin.files import rel_path
 from codekin.index.indexer import IndexProgress, IndexStats
 from codekin.server.state import FolderIndex, ServerState
@@ -132,14 +133,16 @@ class AgentRoots:
     # --- waiting ----------------------------------------------------------------------------
     def wait_ready(self, timeout: float, settle: float = SETTLE_WAIT_S) -> bool:
         """Wait (up to ``timeout`` seconds in all) until every root's background run has
-        committed all its files, then up to ``settle`` seconds more for its embedding phase (a
-        small repository answers complete; a large one answers at once, the chunks not embedded
-        yet found by keywords); True when every file is searchable."""
+        committed all its files and its model is loaded, then up to ``settle`` seconds more for
+        its embedding phase (a small repository answers complete; a large one answers at once,
+        the chunks not embedded yet found by keywords); True when every file is searchable."""
         deadline = time.monotonic() + timeout
         runs = [p for p in self.progress.values() if p.future is not None]
         for progress in runs:
             if not progress.searchable.wait(max(0.0, deadline - time.monotonic())):
                 return False
+        for ws in self.workspaces():  # an agent's answers use the model; its load is not settle time
+            wait_until_loaded(ws.encoder, max(0.0, deadline - time.monotonic()))
         settled = min(deadline, time.monotonic() + settle)
         for progress in runs:
             assert progress.future is not None

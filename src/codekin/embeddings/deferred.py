@@ -70,6 +70,10 @@ class DeferredEncoder:
         """Loaded (or failed: the next call raises); calls will not wait."""
         return self._done.is_set()
 
+    def wait(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for a started load; True when finished."""
+        return self._done.wait(timeout)
+
     def loaded(self) -> Encoder:
         """The real encoder, waiting for the load to finish."""
         self.start()
@@ -97,6 +101,14 @@ def encoder_ready(encoder: Encoder) -> bool:
     return not isinstance(encoder, DeferredEncoder) or encoder.ready
 
 
+def wait_until_loaded(encoder: Encoder, timeout: float) -> bool:
+    """Load a deferred encoder, waiting up to ``timeout`` seconds for it; True when ready."""
+    if isinstance(encoder, DeferredEncoder):
+        encoder.start()
+        encoder.wait(timeout)
+    return encoder_ready(encoder)
+
+
 def prefetch(encoder: Encoder) -> None:
     """Start loading a deferred encoder in the background (no-op for any other)."""
     if isinstance(encoder, DeferredEncoder):
@@ -117,20 +129,11 @@ def known_identity(model: str, backend: str) -> tuple[str, int] | None:
     return weights_hash(local), dim
 
 
-def load_deferred(
-    model: str, *, device: str = "auto", batch_size: int = 32, max_tokens: int = 256, backend: str = "auto"
-) -> Encoder:
-    """``load_encoder``'s encoder, as a :class:`DeferredEncoder` where its identity is known
-    before loading (otherwise loaded here)."""
-    from codekin.embeddings import load_encoder
-
-    def load() -> Encoder:
-        return load_encoder(
-            model, device=device, batch_size=batch_size, max_tokens=max_tokens, backend=backend
-        )
-
+def load_deferred(model: str, backend: str, load: Callable[[], Encoder]) -> Encoder:
+    """``load()``'s encoder, as a :class:`DeferredEncoder` where its identity is known before
+    loading (otherwise loaded here)."""
     identity = known_identity(model, backend)
     if identity is None:
         return load()
-    log.debug("loading encoder %s in the background", model)
+    log.debug("encoder %s: identity read from its directory; weights load when first needed", model)
     return DeferredEncoder(model, identity[0], identity[1], load)

@@ -11,8 +11,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from codekin.embeddings import Encoder
-from codekin.embeddings.deferred import load_deferred
+from codekin.embeddings import Encoder, load_encoder
 from codekin.index.indexer import IndexStats, ProgressCallback
 from codekin.paths import path_to_uri, within
 from codekin.server.protocol import FolderStatus, IndexStateName, IndexStatusResult
@@ -150,8 +149,13 @@ class ServerState:
         if key not in self._encoders:
             log.info("loading encoder %s", settings.model)
             s = settings
-            self._encoders[key] = load_deferred(  # searches answer by keywords while it loads
-                s.model, device=s.device, batch_size=s.batch_size, max_tokens=s.max_tokens, backend=s.backend
+            self._encoders[key] = load_encoder(  # searches answer by keywords while it loads
+                s.model,
+                device=s.device,
+                batch_size=s.batch_size,
+                max_tokens=s.max_tokens,
+                backend=s.backend,
+                defer=True,
             )
         return self._encoders[key]
 
