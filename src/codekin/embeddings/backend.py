@@ -5,8 +5,10 @@
   index identity is torch's: an index built with either serves the other.
 - ``onnx-int8``: dynamically quantised. Its vectors are close (cosine >= 0.99) but not the same,
   so it is a different model identity (``model_hash`` + ``+onnx-int8``): switching rebuilds.
-- ``auto`` (default): torch, unless an export of these weights is already cached, passed fp32
-  parity and measured faster than torch on this machine when it was built. Auto never builds
+- ``auto`` (default): torch, unless an export of these weights is already cached and passed fp32
+  parity: then ONNX Runtime fp32 for everything where it measured faster than torch on this
+  machine when it was built, else for queries only (one short text, where it is about three times
+  faster; see codekin.embeddings.query_runtime). Auto never builds
   (that takes a minute) and never picks int8 (that would silently change the index identity);
   an explicit ``onnx`` or ``onnx-int8`` builds the export once.
 
@@ -22,6 +24,7 @@ from codekin.embeddings.base import Encoder
 from codekin.embeddings.hf import HFEncoder, resolve_model_path, weights_hash
 from codekin.embeddings.onnx_cache import FP32_FILE, INT8_FILE, build, export_dir, read_report
 from codekin.embeddings.onnx_encoder import OnnxEncoder, OnnxUnavailable
+from codekin.embeddings.query_runtime import QueryOnnxEncoder
 from codekin.settings import BACKENDS
 
 log = logging.getLogger(__name__)
@@ -85,10 +88,16 @@ def _choose(model: str, backend: str, device: str, batch_size: int, max_tokens: 
     if backend == "auto":
         local = Path(resolve_model_path(model))
         report = read_report(weights_hash(local)) if local.is_dir() else None
-        if report is None or not report.prefers_onnx():
+        if report is None or report.cuda or report.failure(int8=False):
             return None
-        return onnx_encoder(
+        onnx = onnx_encoder(
             model, int8=False, batch_size=batch_size, max_tokens=max_tokens, build_missing=False
+        )
+        if onnx is None or report.prefers_onnx():
+            return onnx
+        log.info("encoder %s: queries on ONNX Runtime, documents on torch (faster here)", model)
+        return QueryOnnxEncoder(
+            onnx, lambda: HFEncoder(model, device=device, batch_size=batch_size, max_tokens=max_tokens)
         )
     int8 = backend == "onnx-int8"
     return onnx_encoder(model, int8=int8, batch_size=batch_size, max_tokens=max_tokens)
