@@ -617,6 +617,7 @@ def cmd_eval(ws: Workspace, args: argparse.Namespace) -> int:
             limit=args.limit,
             seed=args.seed,
             max_chunk_bytes=ws.settings.max_chunk_bytes,
+            redactor=ws.redactor,
         )
         if not mined.queries:
             raise LookupError(f"no documented definitions with a usable doc comment in {mined.files} files")
