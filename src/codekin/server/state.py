@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from codekin.embeddings import Encoder, load_encoder
+from codekin.evaluation import history as eval_history
 from codekin.index.indexer import IndexStats, ProgressCallback
 from codekin.paths import path_to_uri, within
-from codekin.evaluation import history as eval_history
 from codekin.server.protocol import EvaluationStatus, FolderStatus, IndexStateName, IndexStatusResult
 from codekin.settings import Settings
 from codekin.watch import Debouncer, TreeWatcher, is_noise
