@@ -59,6 +59,7 @@ class FolderIndex:
     def refresh_counts(self) -> None:
         if self.workspace is None:
             return
+        stamp = self._history()  # before the read: a run recorded meanwhile is read next time
         try:
             status = self.workspace.status()  # no quick check: this runs after every update
         except Exception as exc:  # a status read must never take the server down
@@ -66,7 +67,7 @@ class FolderIndex:
             return
         self.files, self.chunks, self.last_updated = status.files, status.chunks, status.last_updated
         self.evaluation = _evaluation(status.evaluation)
-        self._history_stamp = self._history()
+        self._history_stamp = stamp
 
     def evaluated_since(self) -> bool:
         """Whether `codekin eval` recorded a run since the status was last read (a stat)."""
