@@ -398,6 +398,9 @@ try {
     await runCommand('Codekin: Show Logs');
     const panel = page.locator('.part.panel');
     await panel.waitFor({ state: 'visible', timeout: 10000 });
+    // the channel shows its end: go to its first line, where the server was started
+    await panel.locator('.view-lines').first().click();
+    await page.keyboard.press('Control+Home');
     await panel.locator('.view-lines', { hasText: 'starting codekin server' }).first().waitFor({ timeout: 10000 });
   });
 
