@@ -168,7 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="measure search quality: on a JSONL query set, or on queries mined from doc comments",
         description='Scores search on DATASET (JSONL, one {"query": ..., "path": ...[, "start_line": N, '
         '"end_line": M]} per line) or, with --mine, on queries made from the first sentence of this '
-        "repository's doc comments, searched in a copy with those comments removed.",
+        "repository's doc comments, searched in a copy with those comments removed, or, with "
+        "--feedback, on the search results opened in the editors (setting feedback = true).",
     )
     p.add_argument("dataset", nargs="?", default=None, help="JSONL query set (paths relative to the root)")
     p.add_argument(
