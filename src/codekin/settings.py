@@ -42,6 +42,9 @@ class Settings:
     # extra_patterns: regexes whose first group, or whole match, is masked)
     redact_enabled: bool = True
     redact_extra_patterns: list[str] = field(default_factory=list)
+    # the language server logs which result a user opened for which (redacted) query to
+    # <index dir>/feedback.jsonl; `codekin eval --feedback` measures search on it
+    feedback: bool = False
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)

@@ -90,6 +90,19 @@ class ContextResult(TypedDict):
     partial: bool
 
 
+class EvaluationStatus(TypedDict):
+    """The latest ``codekin eval`` run on a folder's index and the drift warnings it gives."""
+
+    model: str
+    k: int
+    mrr: float
+    bestMrr: float  # the best comparable run
+    queries: int
+    dataset: str
+    time: float
+    warnings: list[str]  # as `codekin status` shows them
+
+
 class FolderStatus(TypedDict):
     uri: str
     state: IndexStateName
@@ -98,6 +111,7 @@ class FolderStatus(TypedDict):
     lastUpdated: float | None
     errors: list[str]
     partial: bool
+    evaluation: EvaluationStatus | None
 
 
 class IndexStatusResult(TypedDict):
@@ -110,6 +124,7 @@ class IndexStatusResult(TypedDict):
     partial: bool
     watcher: str
     folders: list[FolderStatus]
+    drift: list[str]  # every folder's evaluation warnings
 
 
 # --- params ---------------------------------------------------------------------------------

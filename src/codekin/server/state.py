@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from codekin.embeddings import Encoder, load_encoder
+from codekin.evaluation import history as eval_history
 from codekin.index.indexer import IndexStats, ProgressCallback
 from codekin.paths import path_to_uri, within
-from codekin.server.protocol import FolderStatus, IndexStateName, IndexStatusResult
+from codekin.server.protocol import EvaluationStatus, FolderStatus, IndexStateName, IndexStatusResult
 from codekin.settings import Settings
 from codekin.watch import Debouncer, TreeWatcher, is_noise
 from codekin.workspace import Workspace
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_ERRORS = 20
 # Settings that can change without reopening the index.
-LIVE_SETTINGS = frozenset({"debounce_ms", "code_lens", "code_lens_threshold", "hybrid"})
+LIVE_SETTINGS = frozenset({"debounce_ms", "code_lens", "code_lens_threshold", "hybrid", "feedback"})
 
 
 class FolderIndex:
@@ -45,6 +46,8 @@ class FolderIndex:
         self.files = 0
         self.chunks = 0
         self.last_updated: float | None = None
+        self.evaluation: EvaluationStatus | None = None
+        self._history_stamp: tuple[int, int] | None = None  # of the eval history last read
 
     @property
     def partial(self) -> bool:
@@ -56,12 +59,27 @@ class FolderIndex:
     def refresh_counts(self) -> None:
         if self.workspace is None:
             return
+        stamp = self._history()  # before the read: a run recorded meanwhile is read next time
         try:
             status = self.workspace.status()  # no quick check: this runs after every update
         except Exception as exc:  # a status read must never take the server down
             log.warning("cannot read the status of %s: %s", self.root, exc)
             return
         self.files, self.chunks, self.last_updated = status.files, status.chunks, status.last_updated
+        self.evaluation = _evaluation(status.evaluation)
+        self._history_stamp = stamp
+
+    def evaluated_since(self) -> bool:
+        """Whether `codekin eval` recorded a run since the status was last read (a stat)."""
+        return self.workspace is not None and self._history() != self._history_stamp
+
+    def _history(self) -> tuple[int, int] | None:
+        assert self.workspace is not None
+        try:
+            st = (self.workspace.index_dir / eval_history.HISTORY_NAME).stat()
+        except OSError:
+            return None
+        return st.st_mtime_ns, st.st_size
 
     def status(self) -> FolderStatus:
         return {
@@ -72,7 +90,25 @@ class FolderIndex:
             "lastUpdated": self.last_updated,
             "errors": list(self.errors),
             "partial": self.partial,
+            "evaluation": self.evaluation,
         }
+
+
+def _evaluation(found: dict[str, Any] | None) -> EvaluationStatus | None:
+    """The status's view of Workspace.status().evaluation (codekin.evaluation.history)."""
+    if found is None:
+        return None
+    latest = found["latest"]
+    return {
+        "model": latest["model"],
+        "k": latest["k"],
+        "mrr": latest["mrr"],
+        "bestMrr": found["best_mrr"],
+        "queries": latest["queries"],
+        "dataset": latest["dataset"],
+        "time": latest["time"],
+        "warnings": list(found["warnings"]),
+    }
 
 
 class ServerState:
@@ -127,7 +163,19 @@ class ServerState:
             "partial": any(f.partial for f in folders),
             "watcher": self.watcher,
             "folders": [f.status() for f in folders],
+            "drift": [
+                w if len(folders) == 1 else f"{f.root.name}: {w}"
+                for f in folders
+                if f.evaluation
+                for w in f.evaluation["warnings"]
+            ],
         }
+
+    def refresh_evaluations(self) -> None:
+        """Re-read the status of folders that `codekin eval` evaluated since (another process)."""
+        for folder in self.folders.values():
+            if folder.evaluated_since():
+                folder.refresh_counts()
 
     @property
     def partial(self) -> bool:

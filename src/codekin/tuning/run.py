@@ -118,6 +118,7 @@ def _tune(
         seed=options.seed,
         max_chunk_bytes=ws.settings.max_chunk_bytes,
         progress=hooks.mining,
+        redactor=ws.redactor,
     )
     write_dataset(pairs.held_out, work / HELD_OUT_FILE)
     steps = _steps(options, len(batches_for(pairs.train, options.batch, options.seed, 0)))

@@ -11,4 +11,5 @@ from codekin.server.protocol import INDEX_STATUS, IndexStatusResult
 def register(server: CodekinServer) -> None:
     @server.feature(INDEX_STATUS)
     def index_status(ls: CodekinServer, params: Any) -> IndexStatusResult:
+        ls.state.refresh_evaluations()  # a stat per folder; a read only after a `codekin eval`
         return ls.state.status()
