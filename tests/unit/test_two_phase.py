@@ -112,10 +112,10 @@ def test_chunks_are_embedded_under_the_key_they_were_committed_with(tmp_path: Pa
         ws.index()
     drop_vectors(root, 40)
     with Workspace(root, Settings(), encoder=FakeEncoder()) as ws:
-        missing = ws.code_index.store.missing_vectors(-1, 100)
+        missing = ws.code_index.missing_vectors(-1, 100)
         assert len(missing) == 40
         assert all(embed_key(encoder_input(chunk)) == key for _, chunk, key in missing)
-        assert ws.index().embedded == 40 and ws.code_index.store.count_missing_vectors() == 0
+        assert ws.index().embedded == 40 and ws.code_index.count_missing_vectors() == 0
 
 
 def test_an_editor_update_embeds_only_its_own_chunks(tmp_path: Path) -> None:

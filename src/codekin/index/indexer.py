@@ -19,8 +19,7 @@ from dataclasses import dataclass, field
 from codekin.embeddings.base import Encoder
 from codekin.files import FileEntry, FileFilter, SkipFile, path_key, read_source
 from codekin.index import redaction
-from codekin.index.code_index import CodeIndex
-from codekin.index.store import FileRow, PendingFile
+from codekin.index.code_index import CodeIndex, FileRow, PendingFile
 from codekin.parsers import chunk_file, detect_language
 from codekin.parsers.model import Chunk, bytes_hash, content_hash
 from codekin.redact import Redactor
@@ -101,17 +100,17 @@ class Indexer:
     ) -> IndexStats:
         """Walk the whole tree: index new/changed files, drop deleted ones."""
         run = _Run(self, progress, cancel, full=True)
-        resync = self.redactor is not None and redaction.begin(self.index.store, self.redactor)
+        resync = self.redactor is not None and redaction.begin(self.index, self.redactor)
         run.report("scanning")
         entries = list(self.filter.walk(on_skip=run.skip))
-        known = self.index.store.file_rows()
+        known = self.index.file_rows()
         present = {e.rel for e in entries}
         run.remove([p for p in known if p not in present])
         run.process(entries, known)
         run.embed_missing()
         stats = run.finish()
         if resync and self.redactor is not None and not stats.cancelled:
-            redaction.finish(self.index.store, self.redactor)
+            redaction.finish(self.index, self.redactor)
         return stats
 
     def update_paths(
@@ -125,7 +124,7 @@ class Indexer:
         on disk); ``overlays`` maps a path to unsaved editor text that replaces the file's content."""
         run = _Run(self, progress, cancel)
         overlays = {path_key(rel): text for rel, text in (overlays or {}).items()}
-        known = self.index.store.file_rows()
+        known = self.index.file_rows()
         entries: list[FileEntry] = []
         gone: list[str] = []
         for rel in dict.fromkeys(rels):
@@ -181,7 +180,7 @@ class _Run:
         self.pending: list[PendingFile] = []
         self.pending_chunks = 0
         self.index.vectors()  # sync vectors with the store before changing either
-        self.first_id = self.index.store.max_chunk_id() + 1  # ids are never reused (AUTOINCREMENT)
+        self.first_id = self.index.max_chunk_id() + 1  # ids are never reused (AUTOINCREMENT)
 
     def report(self, phase: str | None = None) -> None:
         if phase:
@@ -228,7 +227,7 @@ class _Run:
                 continue
             digest = bytes_hash(data)
             if row is not None and row.hash == digest:
-                self.index.store.touch_file(entry.rel, entry.size, entry.mtime_ns)
+                self.index.touch_file(entry.rel, entry.size, entry.mtime_ns)
                 self.stats.files_unchanged += 1
                 continue
             self.add_bytes(entry.rel, data, entry.size, entry.mtime_ns, digest)
@@ -279,12 +278,11 @@ class _Run:
         stored vector, ``BATCH_CHUNKS`` at a time, each batch committed as it is done."""
         self.flush()
         self.stats.lexical_elapsed = self.progress.lexical_elapsed = time.monotonic() - self.started
-        store = self.index.store
         embedded, total = self.index.coverage()  # from the loaded vectors: a no-op run skips the scan
-        self.progress.to_embed = store.count_missing_vectors(after_id) if embedded < total else 0
+        self.progress.to_embed = self.index.count_missing_vectors(after_id) if embedded < total else 0
         self.report("embedding")
         while self.progress.to_embed and not self.cancelled():
-            rows = store.missing_vectors(after_id, BATCH_CHUNKS)
+            rows = self.index.missing_vectors(after_id, BATCH_CHUNKS)
             if not rows:
                 break
             after_id = rows[-1][0]
@@ -300,15 +298,13 @@ class _Run:
 
     def finish(self) -> IndexStats:
         self.flush()
-        store = self.index.store
         if self.stats.chunks_removed:  # only removed chunks can leave vectors unused
-            store.set_meta("unused_vectors", "1")
-        if self.full and store.get_meta("unused_vectors", "1") == "1":  # a no-op run skips the scan
-            store.drop_unused_vectors()
-            store.set_meta("unused_vectors", "0")
+            self.index.owe_vector_cleanup()
+        if self.full:  # (no scan when no chunk was removed since the last one)
+            self.index.drop_unused_vectors()
         self.report("saving")
         self.index.save_if_due(0.0 if self.full else SAVE_EVERY_S)
-        self.stats.files_total, self.stats.chunks_total = self.index.store.counts()
+        self.stats.files_total, self.stats.chunks_total = self.index.counts()
         self.stats.elapsed = time.monotonic() - self.started
         self.report("done")
         return self.stats
