@@ -18,8 +18,9 @@ from codekin.agents.mcp_server import build_server
 from codekin.cli import main
 from codekin.embeddings.base import Vectors
 from codekin.embeddings.fake import FakeEncoder
+from codekin.embeddings.inputs import encoder_input
 from codekin.index import layout
-from codekin.index.indexer import IndexProgress, embed_key, encoder_input
+from codekin.index.indexer import IndexProgress, embed_key
 from codekin.index.lock import WriteLock
 
 WAIT_S = 30.0

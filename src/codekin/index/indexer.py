@@ -17,25 +17,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from codekin.embeddings.base import Encoder
+from codekin.embeddings.inputs import encoder_input
 from codekin.files import FileEntry, FileFilter, SkipFile, path_key, read_source
 from codekin.index import redaction
 from codekin.index.code_index import CodeIndex, FileRow, PendingFile
 from codekin.parsers import chunk_file, detect_language
-from codekin.parsers.model import Chunk, bytes_hash, content_hash
+from codekin.parsers.model import bytes_hash, content_hash
 from codekin.redact import Redactor
-from codekin.safetext import valid_text
 
 log = logging.getLogger(__name__)
 
 BATCH_CHUNKS = 128  # chunks embedded and committed together
 SAVE_EVERY_S = 30.0  # vector file checkpoint interval during long runs
 MAX_SKIPS_KEPT = 200
-
-
-def encoder_input(chunk: Chunk) -> str:
-    """The text the encoder sees (valid UTF-8): a short context prefix, then the real source."""
-    header = f"{chunk.kind} {chunk.qualified_name}".strip() if chunk.symbol else chunk.kind
-    return valid_text(f"{chunk.path}\n{header}\n{chunk.text}")
 
 
 def embed_key(text: str) -> str:

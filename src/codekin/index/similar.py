@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from codekin.embeddings.base import Encoder, Vectors, normalise
+from codekin.embeddings.inputs import encoder_input
 from codekin.index.code_index import CodeIndex
-from codekin.index.indexer import encoder_input
 from codekin.index.ranking import NON_CODE_LANGUAGES
 from codekin.parsers import chunk_file
 from codekin.parsers.model import Chunk, content_hash

@@ -9,8 +9,9 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from codekin.embeddings.inputs import encoder_input
 from codekin.files import FileEntry, FileFilter, SkipFile, read_source
-from codekin.index.indexer import embed_key, encoder_input
+from codekin.index.indexer import embed_key
 from codekin.org.sparse import SparseVector, document_vector
 from codekin.parsers import chunk_file, detect_language
 from codekin.parsers.model import Chunk
