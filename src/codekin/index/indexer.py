@@ -32,11 +32,6 @@ SAVE_EVERY_S = 30.0  # vector file checkpoint interval during long runs
 MAX_SKIPS_KEPT = 200
 
 
-def embed_key(text: str) -> str:
-    """The key an embedding is stored and reused under: the hash of its encoder input."""
-    return content_hash(text)
-
-
 @dataclass
 class IndexProgress:
     # scanning | indexing (chunks and lexical rows) | embedding | saving | done
@@ -244,7 +239,8 @@ class _Run:
             self.skip(rel, f"chunking failed: {exc}")
             return
         lang = chunks[0].language if chunks else (language or "text")
-        keyed = [(c, embed_key(encoder_input(c))) for c in chunks]
+        # an embedding is stored and reused under the hash of its encoder input (its embed_key)
+        keyed = [(c, content_hash(encoder_input(c))) for c in chunks]
         found = dict(redacted.found) if redacted else {}
         self.pending.append(
             PendingFile(FileRow(rel, size, mtime_ns, digest, lang, len(chunks)), keyed, found)
