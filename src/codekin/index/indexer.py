@@ -21,7 +21,7 @@ from codekin.embeddings.inputs import encoder_input
 from codekin.files import FileEntry, FileFilter, SkipFile, path_key, read_source
 from codekin.index import redaction
 from codekin.index.code_index import CodeIndex, FileRow, PendingFile
-from codekin.parsers import chunk_file, detect_language
+from codekin.parsers import chunk_source
 from codekin.parsers.model import bytes_hash, content_hash
 from codekin.redact import Redactor
 
@@ -232,13 +232,11 @@ class _Run:
         redacted = self.ix.redactor.redact(data, rel) if self.ix.redactor else None
         data = redacted.data if redacted else data  # the single point where file text enters
         try:
-            language = detect_language(rel, data[:256])
-            chunks = chunk_file(rel, data, language, max_chunk_bytes=self.ix.max_chunk_bytes)
+            lang, chunks = chunk_source(rel, data, max_chunk_bytes=self.ix.max_chunk_bytes)
         except Exception as exc:  # a parser bug must not stop the run: fall back to skipping
             log.debug("chunking %s failed", rel, exc_info=True)  # the skip below logs the reason
             self.skip(rel, f"chunking failed: {exc}")
             return
-        lang = chunks[0].language if chunks else (language or "text")
         # an embedding is stored and reused under the hash of its encoder input (its embed_key)
         keyed = [(c, content_hash(encoder_input(c))) for c in chunks]
         found = dict(redacted.found) if redacted else {}
