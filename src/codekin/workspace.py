@@ -15,7 +15,7 @@ from codekin.context import Context, build_context
 from codekin.doctor import DoctorReport, diagnose
 from codekin.embeddings import Encoder, load_encoder
 from codekin.evaluation import history as eval_history
-from codekin.files import FileFilter, path_key, rel_path
+from codekin.files import IGNORE_FILES, FileFilter, path_key, rel_path
 from codekin.hit import Coverage, FileHit, Hit, Results
 from codekin.index import layout
 from codekin.index.code_index import CodeIndex, CorruptIndex, prepare_dir, recorded_manifest
@@ -377,7 +377,7 @@ class Workspace:
         overlay_rels = {
             r: t for p, t in (overlays or {}).items() if (r := rel_path(self.root, p)) is not None
         }
-        if any(r.rsplit("/", 1)[-1] in (".gitignore", ".ignore", ".codekinignore") for r in rels):
+        if any(r.rsplit("/", 1)[-1] in IGNORE_FILES for r in rels):
             self.file_filter.forget_ignore_files()
         with self._writing():
             live = self.code_index
