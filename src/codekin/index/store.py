@@ -12,7 +12,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -208,21 +208,6 @@ class Store:
         with self._using():
             rows = self._db.execute("SELECT path, size, mtime_ns, hash, language, chunks FROM files")
             return {r[0]: FileRow(*r) for r in rows}
-
-    def known_embed_keys(self, keys: Iterable[str]) -> set[str]:
-        keys = list(dict.fromkeys(keys))
-        found: set[str] = set()
-        with self._using():
-            for start in range(0, len(keys), 500):
-                part = keys[start : start + 500]
-                marks = ",".join("?" * len(part))
-                found.update(
-                    r[0]
-                    for r in self._db.execute(
-                        f"SELECT embed_key FROM vectors WHERE embed_key IN ({marks})", part
-                    )
-                )
-        return found
 
     def chunks_by_ids(self, ids: Sequence[int]) -> dict[int, Chunk]:
         out: dict[int, Chunk] = {}
