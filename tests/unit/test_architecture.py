@@ -36,8 +36,9 @@ FORBIDDEN: dict[str, set[str]] = {
     # the front ends translate to the workspace: not to one another (cli starts the others)
     "server": {"cli", "agents"},
     "agents": {"cli"},
-    # the foundation imports no other layer
-    **{name: BOTTOM | ABOVE_INDEX | {"index"} for name in FOUNDATION},
+    # the foundation imports no other layer (settings may name what the bottom layers offer)
+    **{name: BOTTOM | ABOVE_INDEX | {"index"} for name in FOUNDATION - {"settings"}},
+    "settings": {"index", "watch"} | ABOVE_INDEX,
 }
 
 
