@@ -42,6 +42,7 @@ __all__ = [
     "recorded_manifest",
 ]
 UPDATED_KEY = "last_updated"  # meta: when the last run over the files finished (epoch seconds)
+REDACTION_KEY = "redact.fingerprint"  # meta: the redaction rules the stored text was masked under
 UNUSED_VECTORS_KEY = "unused_vectors"  # meta: "1" while removed chunks may have left embeddings unused
 
 
@@ -373,11 +374,12 @@ class CodeIndex:
         """Record that a run over the files finished now (see :meth:`last_updated`)."""
         self._store.set_meta(UPDATED_KEY, str(time.time()))
 
-    def get_meta(self, key: str, default: str = "") -> str:
-        return self._store.get_meta(key, default)
+    def redaction_fingerprint(self) -> str:
+        """The redaction rules the stored text was masked under ("" when none are recorded)."""
+        return self._store.get_meta(REDACTION_KEY)
 
-    def set_meta(self, key: str, value: str) -> None:
-        self._store.set_meta(key, value)
+    def record_redaction_fingerprint(self, fingerprint: str) -> None:
+        self._store.set_meta(REDACTION_KEY, fingerprint)
 
     def forget_file_stats(self) -> None:
         """Make the next run read every file again (its chunks are re-made, embeddings reused)."""
