@@ -317,6 +317,7 @@ class CodeIndex:
         return self._store.chunks_named(symbols)
 
     def chunk_ids(self) -> list[int]:
+        """Every chunk's id."""
         return self._store.chunk_ids()
 
     def chunk_paths(
@@ -357,6 +358,7 @@ class CodeIndex:
 
     # --- the indexer's bookkeeping ------------------------------------------------------------
     def max_chunk_id(self) -> int:
+        """The highest chunk id yet (-1 when empty): ids are never reused."""
         return self._store.max_chunk_id()
 
     def missing_vectors(self, after_id: int, limit: int) -> list[tuple[int, Chunk, str]]:
@@ -364,6 +366,7 @@ class CodeIndex:
         return self._store.missing_vectors(after_id, limit)
 
     def count_missing_vectors(self, after_id: int = -1) -> int:
+        """How many chunks (with an id above ``after_id``) wait for their embedding."""
         return self._store.count_missing_vectors(after_id)
 
     def touch_file(self, path: str, size: int, mtime_ns: int) -> None:
@@ -379,6 +382,7 @@ class CodeIndex:
         return self._store.get_meta(REDACTION_KEY)
 
     def record_redaction_fingerprint(self, fingerprint: str) -> None:
+        """Record the rules the stored text is now masked under."""
         self._store.set_meta(REDACTION_KEY, fingerprint)
 
     def forget_file_stats(self) -> None:
