@@ -53,7 +53,7 @@ QUESTIONS = [
     Q("merge two ranked lists with reciprocal rank fusion", "index/search.py", "rrf_scores"),
     Q("tell whether a file is minified javascript", "files.py", "looks_minified"),
     Q("hash the text of a chunk", "parsers/model.py", "content_hash"),
-    Q("what text does the encoder get for a chunk", "index/indexer.py", "encoder_input"),
+    Q("what text does the encoder get for a chunk", "embeddings/inputs.py", "encoder_input"),
     Q("average token embeddings using the attention mask", "embeddings/hf.py", "mean_pool"),
     Q("choose between cuda and cpu", "embeddings/hf.py", "pick_device"),
     Q("write the vector index to disk safely", "index/vectors.py", "VectorIndex.save"),

@@ -11,7 +11,7 @@ the query is a doc comment's first sentence, and a hit is correct when its lines
 definition's lines in the stripped copy (``--limit`` queries per repository, seeded). The copy is
 indexed once per model under ``.bench-cache/function/<repo>/index-<model>`` and reused. Systems:
 
-* ``bm25``    — codekin's lexical index alone (``Store.lexical_search``);
+* ``bm25``    — codekin's lexical index alone (``CodeIndex.lexical_search``);
 * ``dense``   — the encoder alone (``hybrid=False``);
 * ``default`` — ``Workspace.search`` with ``Settings()`` defaults: the shipped ranking;
 * ``--variants`` — the default ranking changed as in ``_variants.parse_variants``.
@@ -62,11 +62,11 @@ Search = Callable[[str], list[Hit]]
 
 
 def searchers(ws: Workspace, systems: list[str], variants: dict[str, Variant]) -> dict[str, Search]:
-    store = ws.code_index.store
+    index = ws.code_index
 
     def bm25(query: str) -> list[Hit]:
-        ids = [cid for cid, _ in store.lexical_search(query, K)]
-        chunks = store.chunks_by_ids(ids)
+        ids = [cid for cid, _ in index.lexical_search(query, K)]
+        chunks = index.chunks(ids)
         return [to_hit(cid, chunks[cid], 0.0) for cid in ids if cid in chunks]
 
     out: dict[str, Search] = {}

@@ -8,7 +8,7 @@ Each repository's searched folder is indexed once per model with the real pipeli
 (``Workspace(root, Settings(model=..., index_dir=...))``, index under
 ``.bench-cache/semble/<repo>/index-<model>``) and reused by later runs. Systems:
 
-* ``bm25``   — codekin's lexical index alone (``Store.lexical_search``);
+* ``bm25``   — codekin's lexical index alone (``CodeIndex.lexical_search``);
 * ``dense``  — the encoder alone (``Settings(hybrid=False)``);
 * ``hybrid`` — dense + BM25 fused by plain reciprocal rank (no code-aware ranking);
 * ``ranked`` — what ``Workspace.search`` returns: hybrid + code-aware ranking (the default);
@@ -130,11 +130,11 @@ def searchers(
     ws: Workspace, systems: list[str], ablations: dict[str, Variant]
 ) -> dict[str, Callable[[str], list[str]]]:
     out: dict[str, Callable[[str], list[str]]] = {}
-    store = ws.code_index.store
+    index = ws.code_index
 
     def bm25(query: str) -> list[str]:
-        ids = [cid for cid, _ in store.lexical_search(query, K)]
-        chunks = store.chunks_by_ids(ids)
+        ids = [cid for cid, _ in index.lexical_search(query, K)]
+        chunks = index.chunks(ids)
         return [chunks[c].path for c in ids if c in chunks]
 
     def via(searcher: Searcher) -> Callable[[str], list[str]]:

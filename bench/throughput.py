@@ -65,8 +65,8 @@ def _copy_corpus(src: Path, dst: Path, max_files: int) -> int:
 
 def corpus_texts(root: str) -> tuple[int, list[str]]:
     """The files and the encoder inputs codekin makes from their chunks, in file order."""
+    from codekin.embeddings.inputs import encoder_input
     from codekin.files import FileFilter, read_source
-    from codekin.index.indexer import encoder_input
     from codekin.parsers import chunk_file
 
     texts: list[str] = []

@@ -30,9 +30,9 @@ from codekin.evaluation import history as eval_history
 from codekin.evaluation.compare import Comparison, compare
 from codekin.hit import Coverage, FileHit, Hit
 from codekin.index import explain
+from codekin.index.code_index import CorruptIndex
 from codekin.index.indexer import IndexProgress, IndexStats
 from codekin.index.lock import IndexLocked
-from codekin.index.store import CorruptIndex
 from codekin.settings import BACKENDS, Settings, load_file_settings, merge
 from codekin.workspace import Workspace
 
@@ -452,7 +452,7 @@ def cmd_search(ws: Workspace, args: argparse.Namespace) -> int:
 def _print_provenance(ws: Workspace) -> None:
     """The model, weights and index generation the explained scores came from (one line)."""
     m = ws.code_index.manifest
-    generation = ws.code_index.store.generation()
+    generation = ws.code_index.generation()
     print(f"explained with model {m.model} (weights {m.model_hash[:16]}), index generation {generation}")
 
 
@@ -695,8 +695,8 @@ def _eval_workspace(ws: Workspace, root: Path, index_base: Path, model: str | No
 
 def _record(ws: Workspace, target: Workspace, report: EvalReport, dataset: str) -> None:
     """Append the run to the history of ``ws``'s index (codekin status reads it for drift)."""
-    store = target.code_index.store
-    corpus = (store.generation(), *store.counts())
+    index = target.code_index
+    corpus = (index.generation(), *index.counts())
     encoder = target.encoder
     record = eval_history.EvalRecord.of(report, dataset, target.settings.model, encoder.model_hash, corpus)
     try:

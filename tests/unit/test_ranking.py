@@ -364,12 +364,14 @@ def test_name_diversity_spreads_one_name_over_many_types() -> None:
     assert ids(rank("format for display", [*fmts, other], config)) == [0, 3, 1, 2]
 
 
-def test_store_lists_containers_with_members(tmp_path: Path) -> None:
+def test_the_index_names_the_chunks_that_head_a_container_of_chunks(tmp_path: Path) -> None:
     (tmp_path / "a.py").write_text(
         "class A:\n    def m(self):\n        return 1\n\ndef free():\n    return 2\n"
     )
     with Workspace(tmp_path, Settings(), encoder=FakeEncoder()) as ws:
         ws.index()
-        assert ws.code_index.store.containers(["a.py"]) == {("a.py", "A")}
+        chunks = dict(ws.code_index.chunks_of_file("a.py"))
+        heads = ws.code_index.container_heads(chunks)
+        assert [chunks[cid].symbol for cid in heads] == ["A"]  # not m (a member), not free
         hits = Searcher(ws.code_index, ws.encoder).search("class A", k=5)
         assert hits

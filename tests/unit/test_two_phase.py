@@ -18,9 +18,11 @@ from codekin.agents.mcp_server import build_server
 from codekin.cli import main
 from codekin.embeddings.base import Vectors
 from codekin.embeddings.fake import FakeEncoder
+from codekin.embeddings.inputs import encoder_input
 from codekin.index import layout
-from codekin.index.indexer import IndexProgress, embed_key, encoder_input
+from codekin.index.indexer import IndexProgress
 from codekin.index.lock import WriteLock
+from codekin.parsers.model import content_hash
 
 WAIT_S = 30.0
 
@@ -112,10 +114,10 @@ def test_chunks_are_embedded_under_the_key_they_were_committed_with(tmp_path: Pa
         ws.index()
     drop_vectors(root, 40)
     with Workspace(root, Settings(), encoder=FakeEncoder()) as ws:
-        missing = ws.code_index.store.missing_vectors(-1, 100)
+        missing = ws.code_index.missing_vectors(-1, 100)
         assert len(missing) == 40
-        assert all(embed_key(encoder_input(chunk)) == key for _, chunk, key in missing)
-        assert ws.index().embedded == 40 and ws.code_index.store.count_missing_vectors() == 0
+        assert all(content_hash(encoder_input(chunk)) == key for _, chunk, key in missing)
+        assert ws.index().embedded == 40 and ws.code_index.count_missing_vectors() == 0
 
 
 def test_an_editor_update_embeds_only_its_own_chunks(tmp_path: Path) -> None:

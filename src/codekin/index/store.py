@@ -12,7 +12,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from codekin.embeddings.base import Vectors
+from codekin.index import migrations
 from codekin.index.lexical import code_tokens, fts_query
 from codekin.parsers.model import Chunk
 
@@ -44,12 +45,6 @@ CREATE TABLE IF NOT EXISTS vectors (embed_key TEXT PRIMARY KEY, vector BLOB NOT 
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(symbol, path, body);
 CREATE TABLE IF NOT EXISTS redactions (path TEXT PRIMARY KEY, count INTEGER NOT NULL, kinds TEXT NOT NULL);
 """
-# Added after the first release: an older index gains these (and their rows) when opened.
-FILE_DOCS_SCHEMA = """
-CREATE TABLE IF NOT EXISTS file_docs (id INTEGER PRIMARY KEY AUTOINCREMENT, path TEXT NOT NULL UNIQUE);
-CREATE VIRTUAL TABLE IF NOT EXISTS files_fts USING fts5(symbol, path, body);
-"""
-BACKFILL_WAIT_MS = 1000  # another process writing: build the file documents on a later open
 # BM25 column weights for (symbol, path, body), in both tables.
 FTS_WEIGHTS = (4.0, 2.0, 1.0)
 log = logging.getLogger(__name__)
@@ -143,7 +138,9 @@ class Store:
             self._db.execute("SELECT count(*) FROM chunks").fetchone()
             if not readonly and not self.get_meta("store_id"):
                 self.set_meta("store_id", uuid.uuid4().hex)
-            self._doc_tables = self._ensure_file_docs()
+            self._doc_tables = migrations.ensure_file_docs(
+                self._db, path, readonly=readonly, write_doc=self._write_file_doc
+            )
         except sqlite3.DatabaseError as exc:
             self._close_quietly()
             raise CorruptIndex(f"{path}: {exc}") from exc
@@ -170,54 +167,6 @@ class Store:
     def store_id(self) -> str:
         """Random per database file: vectors saved for another database never match it."""
         return self.get_meta("store_id")
-
-    def _ensure_file_docs(self) -> bool:
-        """The file-level lexical tables. An index made before them gains them from its stored
-        chunks (no re-parsing, no re-embedding); the ``file_docs`` meta flag says they are
-        complete. When that cannot happen now (another process is writing, a read-only
-        database), files rank without them and the next open tries again. Returns whether both
-        tables exist (then every write keeps them current)."""
-        db = self._db
-        if self.readonly:
-            return self._has_doc_tables()
-        try:
-            db.execute(f"PRAGMA busy_timeout = {BACKFILL_WAIT_MS}")
-            db.executescript(FILE_DOCS_SCHEMA)
-            if self.get_meta("file_docs") != "1":
-                self._rebuild_file_docs()
-        except sqlite3.OperationalError as exc:
-            log.warning(
-                "%s: file-level lexical index not built now (%s); retried on next open", self.path, exc
-            )
-        finally:
-            db.execute("PRAGMA busy_timeout = 30000")
-        return self._has_doc_tables()
-
-    def _has_doc_tables(self) -> bool:
-        found = self._db.execute(
-            "SELECT count(*) FROM sqlite_master WHERE name IN ('file_docs', 'files_fts')"
-        )
-        return int(found.fetchone()[0]) == 2
-
-    def _rebuild_file_docs(self) -> None:
-        db = self._db
-        started = time.monotonic()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            if self.get_meta("file_docs") != "1":  # not done by another process meanwhile
-                db.execute("DELETE FROM files_fts")
-                db.execute("DELETE FROM file_docs")
-                paths = [r[0] for r in db.execute("SELECT DISTINCT path FROM chunks")]
-                for p in paths:
-                    self._write_file_doc(p)
-                self.set_meta("file_docs", "1")
-                if paths:
-                    took = time.monotonic() - started
-                    log.info("file-level lexical index built for %d files in %.1f s", len(paths), took)
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
 
     def close(self) -> None:
         with self._using():
@@ -259,21 +208,6 @@ class Store:
         with self._using():
             rows = self._db.execute("SELECT path, size, mtime_ns, hash, language, chunks FROM files")
             return {r[0]: FileRow(*r) for r in rows}
-
-    def known_embed_keys(self, keys: Iterable[str]) -> set[str]:
-        keys = list(dict.fromkeys(keys))
-        found: set[str] = set()
-        with self._using():
-            for start in range(0, len(keys), 500):
-                part = keys[start : start + 500]
-                marks = ",".join("?" * len(part))
-                found.update(
-                    r[0]
-                    for r in self._db.execute(
-                        f"SELECT embed_key FROM vectors WHERE embed_key IN ({marks})", part
-                    )
-                )
-        return found
 
     def chunks_by_ids(self, ids: Sequence[int]) -> dict[int, Chunk]:
         out: dict[int, Chunk] = {}
@@ -465,7 +399,7 @@ class Store:
     ) -> list[tuple[str, float]]:
         """BM25 over whole files (all their chunks' symbol, path and body tokens as one
         document); returns (path, score) best first."""
-        if not self._doc_tables or self.get_meta("file_docs") != "1":
+        if not self._doc_tables or self.get_meta(migrations.FILE_DOCS_FLAG) != "1":
             return []
         rows = self._bm25(
             "SELECT d.path, bm25(files_fts, ?, ?, ?) AS rank FROM files_fts f "

@@ -23,10 +23,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from codekin.embeddings.inputs import encoder_input
 from codekin.evaluation.dataset import EvalQuery
 from codekin.evaluation.mine import DEFINITION_KINDS, mine_repository
 from codekin.files import FileFilter, SkipFile, read_source
-from codekin.index.indexer import encoder_input
 from codekin.parsers import chunk_file
 from codekin.parsers.model import Chunk
 from codekin.redact import Redactor
