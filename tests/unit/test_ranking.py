@@ -211,6 +211,7 @@ def test_chunk_and_file_rankings_keep_the_signals_that_helped_each() -> None:
         "use_non_code_penalty",
         "use_test_penalty",
         "use_module_penalty",
+        "use_header_penalty",
         "use_dedup",
     }
     assert DEFAULT_RANKING.sentence_name_share == 0.0 and DEFAULT_RANKING.member_name_boost > 0
@@ -328,6 +329,18 @@ def test_header_sinks_below_its_members_unless_named() -> None:
     assert ids(rank("JoinSet", [header, member], config)) == [0, 1]  # the type itself asked for
     whole = _scored(0, 0.80, symbol="Plain", kind="struct")  # no member chunks: not a header
     assert ids(rank("create a task set", [whole, member], config)) == [0, 1]
+
+
+def test_the_shipped_chunk_ranking_puts_a_close_member_above_its_header() -> None:
+    lines = {"start_line": 1, "end_line": 4}
+    header = _scored(0, 0.80, symbol="RelationQueryBuilder", kind="class", is_header=True, **lines)
+    at = {"kind": "method", "container": "RelationQueryBuilder", "start_line": 10, "end_line": 20}
+    member = _scored(1, 0.75, symbol="set", **at)
+    query = "Sets entity relation's value"
+    assert ids(rank(query, [header, member], DEFAULT_RANKING.but(dense_share=1.0))) == [1, 0]
+    far = _scored(1, 0.60, symbol="set", **at)
+    assert ids(rank(query, [header, far], DEFAULT_RANKING.but(dense_share=1.0))) == [0, 1]  # mild
+    assert ids(rank(query, [header, member], FILE_RANKING.but(dense_share=1.0))) == [0, 1]
 
 
 def test_naming_a_type_lifts_its_members() -> None:
