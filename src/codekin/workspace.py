@@ -33,7 +33,7 @@ from codekin.parsers import CHUNKER_VERSION
 from codekin.parsers.model import Chunk
 from codekin.redact import Redactor
 from codekin.safetext import valid_text
-from codekin.settings import Settings, load_file_settings
+from codekin.settings import Settings, project_sources, resolve
 
 if TYPE_CHECKING:
     from codekin.org.shared import SharedIndex
@@ -118,7 +118,7 @@ class Workspace:
             raise NotADirectoryError(f"workspace root {self.root} is not a directory")
         self.settings_problems: list[str] = []
         if settings is None:
-            settings, self.settings_problems = load_file_settings(self.root)
+            settings, self.settings_problems = resolve(*project_sources(self.root))
             for problem in self.settings_problems:
                 log.warning("%s", problem)
         self.settings = settings.replace(store=store) if store else settings
@@ -145,6 +145,10 @@ class Workspace:
         for problem in self.redactor.problems:
             log.warning("%s", problem)
         self.settings_problems += self.redactor.problems
+
+    def apply_live(self, settings: Settings) -> None:
+        """Take the live part of ``settings`` (search); what shapes the index stays as opened."""
+        self.settings = self.settings.with_live(settings)
 
     # --- lazily opened parts ----------------------------------------------------------------
     @property

@@ -13,9 +13,10 @@ from typing import Any, TypeVar
 
 from codekin.embeddings import Encoder, load_encoder
 from codekin.index.indexer import IndexStats, ProgressCallback
+from codekin.live_settings import LiveSettings
 from codekin.paths import path_to_uri, within
 from codekin.server.protocol import FolderStatus, IndexStateName, IndexStatusResult
-from codekin.settings import Settings
+from codekin.settings import Settings, keys
 from codekin.watch import Debouncer, TreeWatcher, is_noise
 from codekin.workspace import Workspace
 
@@ -23,8 +24,6 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 MAX_ERRORS = 20
-# Settings that can change without reopening the index.
-LIVE_SETTINGS = frozenset({"debounce_ms", "code_lens", "code_lens_threshold", "hybrid"})
 
 
 class FolderIndex:
@@ -37,7 +36,8 @@ class FolderIndex:
     def __init__(self, uri: str, root: Path, settings: Settings) -> None:
         self.uri = uri
         self.root = root
-        self.settings = settings
+        self.live = LiveSettings(settings)  # features subscribe to the settings they use
+        self.live.subscribe(keys(group="search"), self._search_changed)
         self.workspace: Workspace | None = None
         self.state: IndexStateName = "indexing"
         self.complete = False
@@ -45,6 +45,14 @@ class FolderIndex:
         self.files = 0
         self.chunks = 0
         self.last_updated: float | None = None
+
+    @property
+    def settings(self) -> Settings:
+        return self.live.current
+
+    def _search_changed(self, old: Settings, new: Settings) -> None:
+        if self.workspace is not None:
+            self.workspace.apply_live(new)
 
     @property
     def partial(self) -> bool:
@@ -96,8 +104,19 @@ class ServerState:
     # --- folders ----------------------------------------------------------------------------
     def add_folder(self, root: Path, settings: Settings) -> FolderIndex:
         folder = FolderIndex(path_to_uri(root), root, settings)
+        folder.live.subscribe({"debounce_ms"}, lambda old, new: self._debounce_changed())
         self.folders[root] = folder
         return folder
+
+    def remove_folder(self, root: Path) -> FolderIndex | None:
+        folder = self.folders.pop(root, None)
+        self._debounce_changed()
+        return folder
+
+    def _debounce_changed(self) -> None:
+        """One debouncer serves every folder: it waits as long as the shortest of their delays."""
+        if self.folders:
+            self.debouncer.set_delay(min(f.settings.debounce_ms for f in self.folders.values()))
 
     def folder_of(self, path: Path) -> FolderIndex | None:
         """The innermost folder containing ``path``."""
@@ -204,9 +223,8 @@ class ServerState:
     def _open(self, folder: FolderIndex) -> Workspace:
         """The folder's Workspace, (re)opened when settings that shape the index changed."""
         ws = folder.workspace
-        if ws is not None and _same_index(ws.settings, folder.settings):
-            ws.settings = folder.settings
-            return ws
+        if ws is not None and ws.settings.same_index(folder.settings):
+            return ws  # its live settings follow the folder's (FolderIndex._search_changed)
         encoder = self.encoder_for(folder.settings)
         if ws is not None:
             folder.workspace = None
@@ -217,7 +235,7 @@ class ServerState:
 
     def needs_reindex(self, folder: FolderIndex, settings: Settings) -> bool:
         ws = folder.workspace
-        return ws is None or folder.state == "error" or not _same_index(ws.settings, settings)
+        return ws is None or folder.state == "error" or not ws.settings.same_index(settings)
 
     def clear(self, folder: FolderIndex) -> None:
         try:
@@ -306,9 +324,3 @@ class ServerState:
         for folder in self.folders.values():
             if folder.workspace is not None:
                 folder.workspace.close()
-
-
-def _same_index(a: Settings, b: Settings) -> bool:
-    """True when ``a`` and ``b`` differ only in settings that do not shape the index."""
-    changes = {k: v for k, v in vars(b).items() if k not in LIVE_SETTINGS}
-    return a.replace(**changes) == a
