@@ -80,14 +80,9 @@ def model_slug(model: str) -> str:
 
 
 def make_encoder(model: str) -> Encoder:
-    if model == "fake":
-        from codekin.embeddings.fake import FakeEncoder
+    from codekin.embeddings import build_encoder
 
-        return FakeEncoder()
-    from codekin.embeddings import load_encoder
-
-    s = Settings(model=model)
-    return load_encoder(model, device="cpu", batch_size=s.batch_size, max_tokens=s.max_tokens)
+    return build_encoder(model, Settings(model=model, device="cpu"))
 
 
 def open_workspace(

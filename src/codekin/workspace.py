@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from codekin.context import Context, build_context
 from codekin.doctor import DoctorReport, diagnose
-from codekin.embeddings import Encoder, load_encoder
+from codekin.embeddings import Encoder, build_encoder
 from codekin.evaluation import history as eval_history
 from codekin.files import FileFilter, path_key, rel_path
 from codekin.hit import Coverage, FileHit, Hit, Results
@@ -155,14 +155,7 @@ class Workspace:
     def encoder(self) -> Encoder:
         with self._open_lock:
             if self._encoder is None:
-                s = self.settings
-                self._encoder = load_encoder(
-                    s.model,
-                    device=s.device,
-                    batch_size=s.batch_size,
-                    max_tokens=s.max_tokens,
-                    backend=s.backend,
-                )
+                self._encoder = build_encoder(self.settings.model, self.settings)
             return self._encoder
 
     @property

@@ -38,7 +38,7 @@ import sys
 import codekin.workspace
 from codekin.cli import main
 from codekin.embeddings.fake import FakeEncoder
-codekin.workspace.load_encoder = lambda *a, **k: FakeEncoder()
+codekin.workspace.build_encoder = lambda *a, **k: FakeEncoder()
 sys.exit(main(sys.argv[1:]))
 """
 QUESTION = "read a JSON configuration file"

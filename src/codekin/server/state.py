@@ -11,12 +11,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from codekin.embeddings import Encoder, load_encoder
+from codekin.embeddings import Encoder, build_encoder
 from codekin.index.indexer import IndexStats, ProgressCallback
 from codekin.live_settings import LiveSettings
 from codekin.paths import path_to_uri, within
 from codekin.server.protocol import FolderStatus, IndexStateName, IndexStatusResult
-from codekin.settings import Settings, keys
+from codekin.settings import ENCODER_KEYS, Settings, keys
 from codekin.watch import Debouncer, TreeWatcher, is_noise
 from codekin.workspace import Workspace
 
@@ -95,7 +95,7 @@ class ServerState:
         self.watcher = "none"  # "client" | "server" | "none": who reports file changes
         self.tree_watcher: TreeWatcher | None = None  # the server-side watcher, when used
         self.overlays: dict[str, str] = {}  # absolute path -> unsaved buffer text
-        self._encoders: dict[tuple[str, str, int, int, str], Encoder] = {}
+        self._encoders: dict[tuple[Any, ...], Encoder] = {}
         self._lock = threading.Lock()
         self._pending: dict[Path, set[str]] = {}
         self.cancels: set[threading.Event] = set()  # of runs queued or running
@@ -164,16 +164,10 @@ class ServerState:
         """One loaded encoder per model configuration, shared by folders (writer thread)."""
         if self.fixed_encoder is not None:
             return self.fixed_encoder
-        key = (settings.model, settings.device, settings.batch_size, settings.max_tokens, settings.backend)
+        key = tuple(settings.part(ENCODER_KEYS).values())
         if key not in self._encoders:
             log.info("loading encoder %s", settings.model)
-            self._encoders[key] = load_encoder(
-                settings.model,
-                device=settings.device,
-                batch_size=settings.batch_size,
-                max_tokens=settings.max_tokens,
-                backend=settings.backend,
-            )
+            self._encoders[key] = build_encoder(settings.model, settings)
         return self._encoders[key]
 
     # --- indexing ---------------------------------------------------------------------------
