@@ -108,10 +108,10 @@ class Source:
     problems: tuple[str, ...] = ()
 
 
-def resolve(*sources: Source, base: Settings | None = None) -> tuple[Settings, list[str]]:
-    """The settings ``sources`` give over ``base`` (the defaults), in order, and the problems
+def resolve(*sources: Source) -> tuple[Settings, list[str]]:
+    """The settings ``sources`` give over the defaults, later sources winning, and the problems
     (read errors, unknown keys, invalid values) in the same order."""
-    settings = base or _DEFAULTS
+    settings = _DEFAULTS
     problems: list[str] = []
     for source in sources:
         problems += source.problems
