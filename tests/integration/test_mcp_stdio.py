@@ -89,6 +89,7 @@ def test_a_stdio_session(repo: Path) -> None:
 def test_the_cli_the_language_server_and_mcp_give_the_same_context(repo: Path, tmp_path: Path) -> None:
     budget = 500
     cli = [sys.executable, "-c", FAKE_CLI, "context", QUESTION, "--tokens", str(budget), "--root", str(repo)]
+
     def run(argv: list[str]) -> str:
         return subprocess.run(argv, capture_output=True, text=True, env=_env(), check=True).stdout
 
