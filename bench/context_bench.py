@@ -61,7 +61,7 @@ QUESTIONS = [
     Q("ignore events from .git and node_modules in the watcher", "watch/observer.py", "is_noise"),
     Q("find the smallest chunk that contains a given line", "workspace.py", "Workspace.chunk_at"),
     Q("apply settings from a mapping and report unknown keys", "settings.py", "merge"),
-    Q("read settings from pyproject.toml and .codekin.toml", "settings.py", "load_file_settings"),
+    Q("read settings from pyproject.toml and .codekin.toml", "settings.py", "project_sources"),
     Q("load a tree-sitter grammar for a language", "parsers/grammar.py", "load_language"),
     Q("split a definition that is too large into pieces", "parsers/splitting.py", "split_span"),
     Q("chunk a file without a grammar into overlapping line windows", "parsers/windows.py", "window_chunks"),

@@ -30,12 +30,13 @@ import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _variants import Variant, parse_variants, with_query_options  # noqa: E402
+from _variants import Variant, parse_variants  # noqa: E402
 from function_data import (  # noqa: E402
     CACHE_DIR,
     PanelRepo,
@@ -51,6 +52,7 @@ from codekin import Workspace  # noqa: E402
 from codekin.evaluation.dataset import EvalQuery  # noqa: E402
 from codekin.evaluation.metrics import score_query  # noqa: E402
 from codekin.hit import Hit  # noqa: E402
+from codekin.index.lexical import DEFAULT_QUERY, QueryOptions  # noqa: E402
 from codekin.index.search import Searcher, to_hit  # noqa: E402
 from codekin.settings import DEFAULT_MODEL, Settings  # noqa: E402
 
@@ -64,8 +66,8 @@ Search = Callable[[str], list[Hit]]
 def searchers(ws: Workspace, systems: list[str], variants: dict[str, Variant]) -> dict[str, Search]:
     index = ws.code_index
 
-    def bm25(query: str) -> list[Hit]:
-        ids = [cid for cid, _ in index.lexical_search(query, K)]
+    def bm25(query: str, options: QueryOptions = DEFAULT_QUERY) -> list[Hit]:
+        ids = [cid for cid, _ in index.lexical_search(query, K, options=options)]
         chunks = index.chunks(ids)
         return [to_hit(cid, chunks[cid], 0.0) for cid in ids if cid in chunks]
 
@@ -82,8 +84,10 @@ def searchers(ws: Workspace, systems: list[str], variants: dict[str, Variant]) -
     for name, v in variants.items():
         if v.files:
             raise SystemExit(f"variant {name}: files:1 lists files; this benchmark scores functions")
-        search = bm25 if v.lexical_only else Searcher(ws.code_index, ws.encoder, ranking=v.ranking).search
-        out[name] = with_query_options(v, search)
+        if v.lexical_only:
+            out[name] = partial(bm25, options=v.query)
+        else:
+            out[name] = Searcher(ws.code_index, ws.encoder, ranking=v.ranking, query_options=v.query).search
     return out
 
 

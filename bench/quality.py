@@ -30,7 +30,7 @@ from typing import Any, Protocol
 
 from _datasets import Dataset, Query, Target, load_cosqa, load_stdlib
 from _models import DEFAULT_CACHE, resolve, short_name
-from _variants import Variant, parse_variants, with_query_options
+from _variants import Variant, parse_variants
 
 import codekin
 from codekin import Settings, Workspace
@@ -220,8 +220,8 @@ def run_model(
             log.warning("%s: reopening the index re-embedded %d chunks", dataset, again.embedded)
         add("hybrid", name, *evaluate(partial(hybrid_ws.search, k=k), queries, k))
         for vname, v in (variants or {}).items():
-            searcher = Searcher(hybrid_ws.code_index, encoder, hybrid=True, ranking=v.ranking)
-            run = with_query_options(v, partial(searcher.search, k=k))
+            searcher = Searcher(hybrid_ws.code_index, encoder, ranking=v.ranking, query_options=v.query)
+            run = partial(searcher.search, k=k)
             add(f"hybrid:{vname}", name, *evaluate(run, queries, k))
     shutil.rmtree(index_dir, ignore_errors=True)
     return rows

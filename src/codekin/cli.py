@@ -33,7 +33,7 @@ from codekin.index import explain
 from codekin.index.code_index import CorruptIndex
 from codekin.index.indexer import IndexProgress, IndexStats
 from codekin.index.lock import IndexLocked
-from codekin.settings import BACKENDS, Settings, load_file_settings, merge
+from codekin.settings import BACKENDS, Source, project_sources, resolve
 from codekin.workspace import Workspace
 
 log = logging.getLogger("codekin")
@@ -235,15 +235,15 @@ def _setup_logging(verbose: int) -> None:
 
 def open_workspace(args: argparse.Namespace) -> Workspace:
     root = Path(getattr(args, "path", None) or args.root or ".")
-    settings, problems = load_file_settings(root.resolve()) if root.is_dir() else (Settings(), [])
+    files = project_sources(root.resolve()) if root.is_dir() else []
     overrides: dict[str, Any] = {
         "model": args.model,
         "backend": args.backend,
         "index_dir": args.index_dir,
         "store": getattr(args, "store", None),
     }
-    settings, more = merge(settings, overrides, "command line")
-    for problem in problems + more:
+    settings, problems = resolve(*files, Source("command line", overrides))
+    for problem in problems:
         log.warning("%s", problem)
     return Workspace(root, settings)
 

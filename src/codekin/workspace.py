@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from codekin.context import Context, build_context
 from codekin.doctor import DoctorReport, diagnose
-from codekin.embeddings import Encoder, load_encoder
+from codekin.embeddings import Encoder, build_encoder
 from codekin.embeddings.deferred import encoder_ready, prefetch
 from codekin.evaluation import history as eval_history
 from codekin.files import IGNORE_FILES, FileFilter, path_key, rel_path
@@ -32,7 +32,7 @@ from codekin.parsers import CHUNKER_VERSION
 from codekin.parsers.model import Chunk
 from codekin.redact import Redactor
 from codekin.safetext import valid_text
-from codekin.settings import Settings, load_file_settings
+from codekin.settings import Settings, project_sources, resolve
 
 if TYPE_CHECKING:
     from codekin.org.shared import SharedIndex
@@ -120,7 +120,7 @@ class Workspace:
             raise NotADirectoryError(f"workspace root {self.root} is not a directory")
         self.settings_problems: list[str] = []
         if settings is None:
-            settings, self.settings_problems = load_file_settings(self.root)
+            settings, self.settings_problems = resolve(*project_sources(self.root))
             for problem in self.settings_problems:
                 log.warning("%s", problem)
         self.settings = settings.replace(store=store) if store else settings
@@ -149,21 +149,17 @@ class Workspace:
             log.warning("%s", problem)
         self.settings_problems += self.redactor.problems
 
+    def apply_live(self, settings: Settings) -> None:
+        """Take the live part of ``settings`` (search); what shapes the index stays as opened."""
+        self.settings = self.settings.with_live(settings)
+
     # --- lazily opened parts ----------------------------------------------------------------
     @property
     def encoder(self) -> Encoder:
         with self._open_lock:
             if self._encoder is None:
-                s = self.settings
                 # the index opens with the model's identity while its weights load behind
-                self._encoder = load_encoder(
-                    s.model,
-                    device=s.device,
-                    batch_size=s.batch_size,
-                    max_tokens=s.max_tokens,
-                    backend=s.backend,
-                    defer=True,
-                )
+                self._encoder = build_encoder(self.settings.model, self.settings, defer=True)
             return self._encoder
 
     @property

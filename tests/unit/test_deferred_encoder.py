@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from codekin import Settings, Workspace
-from codekin.embeddings import load_encoder
+from codekin.embeddings import build_encoder
 from codekin.embeddings.base import Encoder
 from codekin.embeddings.deferred import DeferredEncoder, encoder_ready, known_identity
 from codekin.embeddings.fake import FakeEncoder
@@ -95,7 +95,7 @@ def test_identity_read_from_a_model_directory_matches_the_loaded_model(tmp_path:
     assert known_identity(str(model_dir), "torch") == (loaded.model_hash, loaded.dim)
     assert known_identity(str(model_dir), "onnx-int8") is None  # int8 has an identity of its own
     assert known_identity(str(tmp_path / "missing"), "torch") is None
-    enc = load_encoder(str(model_dir), backend="torch", defer=True)
+    enc = build_encoder(str(model_dir), Settings(backend="torch"), defer=True)
     assert isinstance(enc, DeferredEncoder) and not enc.ready
     assert enc.embed_queries(["parse x"]).shape == (1, 24)
 

@@ -156,7 +156,7 @@ def test_lexical_search_never_loads_the_model(tmp_path: Path, monkeypatch: pytes
     def no_model(*args: object, **kwargs: object) -> None:
         raise AssertionError("the model was loaded")
 
-    monkeypatch.setattr("codekin.workspace.load_encoder", no_model)
+    monkeypatch.setattr("codekin.workspace.build_encoder", no_model)
     with Workspace(root, Settings(model="fake")) as ws:
         hits = ws.search("parse_record_12", k=3, lexical=True)
         assert hits[0].symbol == "parse_record_12" and hits[0].cosine == 0.0
@@ -196,7 +196,7 @@ def test_cli_json_reports_coverage_and_fast_mode(
     with Workspace(root, Settings(), encoder=FakeEncoder()) as ws:
         ws.index()
     drop_vectors(root, 5)
-    monkeypatch.setattr("codekin.workspace.load_encoder", lambda *a, **k: FakeEncoder())
+    monkeypatch.setattr("codekin.workspace.build_encoder", lambda *a, **k: FakeEncoder())
     assert main(["search", "parse_record_7", "--json", "--no-update", "--root", str(root)]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["results"][0]["symbol"] == "parse_record_7"
@@ -205,7 +205,7 @@ def test_cli_json_reports_coverage_and_fast_mode(
     def no_model(*args: object, **kwargs: object) -> None:
         raise AssertionError("the model was loaded")
 
-    monkeypatch.setattr("codekin.workspace.load_encoder", no_model)
+    monkeypatch.setattr("codekin.workspace.build_encoder", no_model)
     assert main(["search", "parse_record_7", "--fast", "--json", "--root", str(root)]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["results"][0]["symbol"] == "parse_record_7" and out["lexical_only"] and out["partial"]
@@ -252,7 +252,7 @@ def test_cli_search_while_another_process_indexes_answers_from_the_index(
     root = make_repo(tmp_path / "repo")
     with Workspace(root, Settings(), encoder=FakeEncoder()) as ws:
         ws.index()
-    monkeypatch.setattr("codekin.workspace.load_encoder", lambda *a, **k: FakeEncoder())
+    monkeypatch.setattr("codekin.workspace.build_encoder", lambda *a, **k: FakeEncoder())
     lock = WriteLock(root / ".codekin" / "write.lock")
     lock.acquire()  # as a `codekin index` running elsewhere holds it
     try:

@@ -20,7 +20,7 @@ from codekin.embeddings.deferred import wait_until_loaded
 from codekin.files import rel_path
 from codekin.index.indexer import IndexProgress, IndexStats
 from codekin.server.state import FolderIndex, ServerState
-from codekin.settings import load_file_settings, merge
+from codekin.settings import Source, project_sources, resolve
 from codekin.watch import TreeWatcher
 from codekin.workspace import Workspace
 
@@ -72,9 +72,8 @@ class AgentRoots:
                 if not root.is_dir():
                     problems.append(f"root {root} is not a directory; skipped")
                     continue
-                settings, found = load_file_settings(root)
-                settings, more = merge(settings, self.overrides, "command line")
-                problems += found + more
+                settings, found = resolve(*project_sources(root), Source("command line", self.overrides))
+                problems += found
                 folder = self.state.add_folder(root, settings)
                 self._start_index(folder)
                 if self.watch:

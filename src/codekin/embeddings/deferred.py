@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from codekin.embeddings.base import Encoder, Vectors
-from codekin.embeddings.hf import resolve_model_path, weights_hash
+from codekin.embeddings.hf import weights_hash
 
 log = logging.getLogger(__name__)
 
@@ -115,24 +115,24 @@ def prefetch(encoder: Encoder) -> None:
         encoder.start()
 
 
-def known_identity(model: str, backend: str) -> tuple[str, int] | None:
-    """(weights hash, dimension) of ``model`` on ``backend`` without loading it, or None where
-    only loading can tell."""
+def known_identity(path: str, backend: str) -> tuple[str, int] | None:
+    """(weights hash, dimension) of the model in directory ``path`` on ``backend`` without
+    loading it, or None where only loading can tell."""
     if backend not in SAME_IDENTITY_BACKENDS:
         return None
     try:
-        local = Path(resolve_model_path(model))
+        local = Path(path)
         config = json.loads((local / "config.json").read_text(encoding="utf-8"))
         dim = int(config["hidden_size"])
-    except (RuntimeError, OSError, ValueError, KeyError, TypeError):
-        return None  # not installed, not a directory, no usable config: load eagerly and let it say why
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # not a directory, no usable config: load eagerly and let it say why
     return weights_hash(local), dim
 
 
-def load_deferred(model: str, backend: str, load: Callable[[], Encoder]) -> Encoder:
-    """``load()``'s encoder, as a :class:`DeferredEncoder` where its identity is known before
-    loading (otherwise loaded here)."""
-    identity = known_identity(model, backend)
+def load_deferred(model: str, path: str, backend: str, load: Callable[[], Encoder]) -> Encoder:
+    """``load()``'s encoder of ``model`` (weights in ``path``), as a :class:`DeferredEncoder`
+    where its identity is known before loading (otherwise loaded here)."""
+    identity = known_identity(path, backend)
     if identity is None:
         return load()
     log.debug("encoder %s: identity read from its directory; weights load when first needed", model)

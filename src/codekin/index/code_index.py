@@ -20,6 +20,7 @@ import numpy as np
 
 from codekin.embeddings.base import Vectors
 from codekin.index.layout import DB_NAME, MANIFEST_NAME, VECTORS_NAME, mark_rebuild_owed, rebuild_owed
+from codekin.index.lexical import DEFAULT_QUERY, QueryOptions
 from codekin.index.lock import ReadOnlyIndex
 from codekin.index.manifest import Manifest, read_manifest, write_manifest
 from codekin.index.store import CorruptIndex, FileRow, PendingFile, Store
@@ -345,16 +346,24 @@ class CodeIndex:
         return self._store.chunks_without_vector()
 
     def lexical_search(
-        self, query: str, limit: int, languages: Sequence[str] | None = None
+        self,
+        query: str,
+        limit: int,
+        languages: Sequence[str] | None = None,
+        options: QueryOptions = DEFAULT_QUERY,
     ) -> list[tuple[int, float]]:
         """BM25 over the chunks' (symbol, path, body) tokens: (chunk id, score), best first."""
-        return self._store.lexical_search(query, limit, languages)
+        return self._store.lexical_search(query, limit, languages, options)
 
     def file_lexical_search(
-        self, query: str, limit: int, languages: Sequence[str] | None = None
+        self,
+        query: str,
+        limit: int,
+        languages: Sequence[str] | None = None,
+        options: QueryOptions = DEFAULT_QUERY,
     ) -> list[tuple[str, float]]:
         """BM25 over whole files: (path, score), best first ([] in an index that lacks them)."""
-        return self._store.file_lexical_search(query, limit, languages)
+        return self._store.file_lexical_search(query, limit, languages, options)
 
     # --- the indexer's bookkeeping ------------------------------------------------------------
     def max_chunk_id(self) -> int:

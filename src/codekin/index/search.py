@@ -18,6 +18,7 @@ from codekin.embeddings.base import Encoder, Vectors
 from codekin.hit import Coverage, FileHit, Hit, Results, non_increasing
 from codekin.index import explain as explanation
 from codekin.index.code_index import CodeIndex
+from codekin.index.lexical import DEFAULT_QUERY, QueryOptions
 from codekin.index.query_cache import QueryVectors
 from codekin.index.ranking import (
     DEFAULT_RANKING,
@@ -78,17 +79,20 @@ class Searcher:
         ranking: RankConfig | None = DEFAULT_RANKING,
         file_ranking: RankConfig | None = FILE_RANKING,
         queries: QueryVectors | None = None,
+        query_options: QueryOptions = DEFAULT_QUERY,
     ) -> None:
         """``ranking`` None: dense order only (``hybrid`` False) or plain fusion; otherwise the
         code-aware ranking of :mod:`codekin.index.ranking` with that configuration.
         ``file_ranking`` is the same for :meth:`search_files`. ``encoder`` None: lexical
-        retrieval only. ``queries``: a cache of query vectors shared across searches."""
+        retrieval only. ``queries``: a cache of query vectors shared across searches.
+        ``query_options``: how a query becomes a BM25 query."""
         self.index = index
         self.encoder = encoder
         self.hybrid = hybrid
         self.ranking = ranking
         self.file_ranking = file_ranking
         self.queries = queries
+        self.query_options = query_options
 
     def coverage(self) -> Coverage:
         if self.encoder is not None:
@@ -166,7 +170,9 @@ class Searcher:
                 for r, ((cid, cos), (_, s)) in enumerate(zip(kept, out, strict=True)):
                     why[cid] = explanation.dense_only(cos, r, s, source)
             return out
-        lexical = self.index.lexical_search(query, max(CANDIDATES, k) * 2, filters.languages)
+        lexical = self.index.lexical_search(
+            query, max(CANDIDATES, k) * 2, filters.languages, self.query_options
+        )
         if filters.paths or filters.exclude_languages:
             keep = set(self._keep(filters, [cid for cid, _ in lexical]))
             lexical = [(cid, s) for cid, s in lexical if cid in keep]
@@ -219,7 +225,9 @@ class Searcher:
         return list(out.values())
 
     def _add_file_lexical(self, query: str, candidates: list[Candidate], filters: Filters) -> None:
-        files = self.index.file_lexical_search(query, FILE_CANDIDATES, filters.languages)
+        files = self.index.file_lexical_search(
+            query, FILE_CANDIDATES, filters.languages, self.query_options
+        )
         if not files or files[0][1] <= 0:
             return
         share = {path: max(score, 0.0) / files[0][1] for path, score in files}

@@ -22,7 +22,7 @@ import numpy as np
 
 from codekin.embeddings.base import Vectors
 from codekin.index import migrations
-from codekin.index.lexical import code_tokens, fts_query
+from codekin.index.lexical import DEFAULT_QUERY, QueryOptions, code_tokens, fts_query
 from codekin.parsers.model import Chunk
 
 SCHEMA = """
@@ -380,7 +380,11 @@ class Store:
             return {str(r[0]): int(r[1]) for r in rows}
 
     def lexical_search(
-        self, query: str, limit: int, languages: Sequence[str] | None = None
+        self,
+        query: str,
+        limit: int,
+        languages: Sequence[str] | None = None,
+        options: QueryOptions = DEFAULT_QUERY,
     ) -> list[tuple[int, float]]:
         """BM25 over (symbol, path, body) tokens; returns (chunk id, score) best first."""
         rows = self._bm25(
@@ -391,11 +395,16 @@ class Store:
             query,
             limit,
             languages,
+            options,
         )
         return [(int(r[0]), -float(r[1])) for r in rows]
 
     def file_lexical_search(
-        self, query: str, limit: int, languages: Sequence[str] | None = None
+        self,
+        query: str,
+        limit: int,
+        languages: Sequence[str] | None = None,
+        options: QueryOptions = DEFAULT_QUERY,
     ) -> list[tuple[str, float]]:
         """BM25 over whole files (all their chunks' symbol, path and body tokens as one
         document); returns (path, score) best first."""
@@ -410,6 +419,7 @@ class Store:
             query,
             limit,
             languages,
+            options,
         )
         return [(str(r[0]), -float(r[1])) for r in rows]
 
@@ -422,10 +432,11 @@ class Store:
         query: str,
         limit: int,
         languages: Sequence[str] | None,
+        options: QueryOptions,
     ) -> list[tuple[Any, ...]]:
         """Rows of ``select`` (which binds the FTS_WEIGHTS) matching the query in ``table``,
         best first; ``language_join`` brings ``language_column`` in when languages filter."""
-        expr = fts_query(query)
+        expr = fts_query(query, options)
         if not expr:
             return []
         sql = select + (language_join if languages else "") + f"WHERE {table} MATCH ? "

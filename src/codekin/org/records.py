@@ -13,7 +13,7 @@ from codekin.files import FileEntry, FileFilter, SkipFile, read_source
 from codekin.org.sparse import SparseVector, document_vector
 from codekin.parsers import chunk_source
 from codekin.parsers.model import Chunk, bytes_hash, content_hash
-from codekin.settings import load_file_settings
+from codekin.settings import project_sources, resolve
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ def list_repository(root: str, max_file_bytes: int) -> Listing:
     """The files codekin would index in ``root`` (its own ``.codekin.toml`` / pyproject
     include, exclude and secret patterns apply)."""
     base = Path(root)
-    settings, problems = load_file_settings(base)
+    settings, problems = resolve(*project_sources(base))
     for problem in problems:
         log.warning("%s", problem)
     walker = FileFilter(

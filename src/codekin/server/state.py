@@ -11,12 +11,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from codekin.embeddings import Encoder, load_encoder
+from codekin.embeddings import Encoder, build_encoder
 from codekin.evaluation import history as eval_history
 from codekin.index.indexer import IndexStats, ProgressCallback
+from codekin.live_settings import LiveSettings
 from codekin.paths import path_to_uri, within
 from codekin.server.protocol import EvaluationStatus, FolderStatus, IndexStateName, IndexStatusResult
-from codekin.settings import Settings
+from codekin.settings import ENCODER_KEYS, Settings, keys
 from codekin.watch import Debouncer, TreeWatcher, is_noise
 from codekin.workspace import Workspace
 
@@ -24,8 +25,6 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 MAX_ERRORS = 20
-# Settings that can change without reopening the index.
-LIVE_SETTINGS = frozenset({"debounce_ms", "code_lens", "code_lens_threshold", "hybrid", "feedback"})
 
 
 class FolderIndex:
@@ -38,7 +37,8 @@ class FolderIndex:
     def __init__(self, uri: str, root: Path, settings: Settings) -> None:
         self.uri = uri
         self.root = root
-        self.settings = settings
+        self.live = LiveSettings(settings)  # features subscribe to the settings they use
+        self.live.subscribe(keys(group="search"), self._search_changed)
         self.workspace: Workspace | None = None
         self.state: IndexStateName = "indexing"
         self.complete = False
@@ -48,6 +48,14 @@ class FolderIndex:
         self.last_updated: float | None = None
         self.evaluation: EvaluationStatus | None = None
         self._history_stamp: tuple[int, int] | None = None  # of the eval history last read
+
+    @property
+    def settings(self) -> Settings:
+        return self.live.current
+
+    def _search_changed(self, old: Settings, new: Settings) -> None:
+        if self.workspace is not None:
+            self.workspace.apply_live(new)
 
     @property
     def partial(self) -> bool:
@@ -123,7 +131,7 @@ class ServerState:
         self.watcher = "none"  # "client" | "server" | "none": who reports file changes
         self.tree_watcher: TreeWatcher | None = None  # the server-side watcher, when used
         self.overlays: dict[str, str] = {}  # absolute path -> unsaved buffer text
-        self._encoders: dict[tuple[str, str, int, int, str], Encoder] = {}
+        self._encoders: dict[tuple[Any, ...], Encoder] = {}
         self._lock = threading.Lock()
         self._pending: dict[Path, set[str]] = {}
         self.cancels: set[threading.Event] = set()  # of runs queued or running
@@ -132,8 +140,19 @@ class ServerState:
     # --- folders ----------------------------------------------------------------------------
     def add_folder(self, root: Path, settings: Settings) -> FolderIndex:
         folder = FolderIndex(path_to_uri(root), root, settings)
+        folder.live.subscribe({"debounce_ms"}, lambda old, new: self._debounce_changed())
         self.folders[root] = folder
         return folder
+
+    def remove_folder(self, root: Path) -> FolderIndex | None:
+        folder = self.folders.pop(root, None)
+        self._debounce_changed()
+        return folder
+
+    def _debounce_changed(self) -> None:
+        """One debouncer serves every folder: it waits as long as the shortest of their delays."""
+        if self.folders:
+            self.debouncer.set_delay(min(f.settings.debounce_ms for f in self.folders.values()))
 
     def folder_of(self, path: Path) -> FolderIndex | None:
         """The innermost folder containing ``path``."""
@@ -193,18 +212,11 @@ class ServerState:
         """One loaded encoder per model configuration, shared by folders (writer thread)."""
         if self.fixed_encoder is not None:
             return self.fixed_encoder
-        key = (settings.model, settings.device, settings.batch_size, settings.max_tokens, settings.backend)
+        key = tuple(settings.part(ENCODER_KEYS).values())
         if key not in self._encoders:
             log.info("loading encoder %s", settings.model)
-            s = settings
-            self._encoders[key] = load_encoder(  # searches answer by keywords while it loads
-                s.model,
-                device=s.device,
-                batch_size=s.batch_size,
-                max_tokens=s.max_tokens,
-                backend=s.backend,
-                defer=True,
-            )
+            # searches answer by keywords while its weights load
+            self._encoders[key] = build_encoder(settings.model, settings, defer=True)
         return self._encoders[key]
 
     # --- indexing ---------------------------------------------------------------------------
@@ -254,9 +266,8 @@ class ServerState:
     def _open(self, folder: FolderIndex) -> Workspace:
         """The folder's Workspace, (re)opened when settings that shape the index changed."""
         ws = folder.workspace
-        if ws is not None and _same_index(ws.settings, folder.settings):
-            ws.settings = folder.settings
-            return ws
+        if ws is not None and ws.settings.same_index(folder.settings):
+            return ws  # its live settings follow the folder's (FolderIndex._search_changed)
         encoder = self.encoder_for(folder.settings)
         if ws is not None:
             folder.workspace = None
@@ -267,7 +278,7 @@ class ServerState:
 
     def needs_reindex(self, folder: FolderIndex, settings: Settings) -> bool:
         ws = folder.workspace
-        return ws is None or folder.state == "error" or not _same_index(ws.settings, settings)
+        return ws is None or folder.state == "error" or not ws.settings.same_index(settings)
 
     def clear(self, folder: FolderIndex) -> None:
         try:
@@ -356,9 +367,3 @@ class ServerState:
         for folder in self.folders.values():
             if folder.workspace is not None:
                 folder.workspace.close()
-
-
-def _same_index(a: Settings, b: Settings) -> bool:
-    """True when ``a`` and ``b`` differ only in settings that do not shape the index."""
-    changes = {k: v for k, v in vars(b).items() if k not in LIVE_SETTINGS}
-    return a.replace(**changes) == a
