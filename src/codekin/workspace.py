@@ -19,7 +19,7 @@ from codekin.evaluation import history as eval_history
 from codekin.files import IGNORE_FILES, FileFilter, path_key, rel_path
 from codekin.hit import Coverage, FileHit, Hit, Results
 from codekin.index import layout
-from codekin.index.code_index import CodeIndex, CorruptIndex, prepare_dir, recorded_manifest
+from codekin.index.code_index import CodeIndex, CorruptIndex, IndexNotBuilt, prepare_dir, recorded_manifest
 from codekin.index.indexer import Indexer, IndexStats, ProgressCallback
 from codekin.index.layout import DB_NAME
 from codekin.index.lock import IndexLocked, ReadOnlyIndex, WriteLock
@@ -700,6 +700,8 @@ class Workspace:
                 languages = index.languages()
                 evaluation = self._evaluation(index, files)
                 redactions, redacted_files, kinds = index.redactions()
+        except IndexNotBuilt:  # a first run has just created the file
+            return IndexStatus(str(self.root), str(self.index_dir), exists=False, **common)  # type: ignore[arg-type]
         except CorruptIndex as exc:
             common["problem"] = (
                 f"the database is corrupt ({exc}); the next `codekin index` moves it aside and rebuilds it"

@@ -261,3 +261,17 @@ def test_cli_search_while_another_process_indexes_answers_from_the_index(
         lock.release()
     out, err = capsys.readouterr()
     assert out.startswith("pkg3/mod7.py:1-2  parse_record_7") and "searching the index as it is" in err
+
+
+def test_a_database_file_still_being_created_reads_as_no_index_yet(tmp_path: Path) -> None:
+    """A reader that opens the file between its creation and its schema (a first run's first
+    milliseconds) is told to try again, not that the index is corrupt."""
+    root = make_repo(tmp_path / "repo", files=2)
+    data = layout.live_dir(root / ".codekin")
+    data.mkdir(parents=True, exist_ok=True)
+    sqlite3.connect(data / layout.DB_NAME).close()  # the file exists, no tables yet
+    ws = Workspace(root, Settings())
+    with pytest.raises(LookupError, match="being created"):
+        ws.search("parse_record_1", lexical=True)
+    assert not ws.status().exists
+    assert (data / layout.DB_NAME).exists() and not layout.quarantined(data)

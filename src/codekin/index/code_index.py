@@ -23,7 +23,7 @@ from codekin.index.layout import DB_NAME, MANIFEST_NAME, VECTORS_NAME, mark_rebu
 from codekin.index.lexical import DEFAULT_QUERY, QueryOptions
 from codekin.index.lock import ReadOnlyIndex
 from codekin.index.manifest import Manifest, read_manifest, write_manifest
-from codekin.index.store import CorruptIndex, FileRow, PendingFile, Store
+from codekin.index.store import CorruptIndex, FileRow, IndexNotBuilt, PendingFile, Store
 from codekin.index.vectors import VectorIndex
 from codekin.parsers.model import Chunk
 
@@ -38,6 +38,7 @@ __all__ = [
     "CorruptIndex",
     "FileRow",
     "IndexCounts",
+    "IndexNotBuilt",
     "PendingFile",
     "prepare_dir",
     "recorded_manifest",

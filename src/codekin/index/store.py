@@ -82,6 +82,10 @@ class CorruptIndex(Exception):
         self.reported = reported
 
 
+class IndexNotBuilt(LookupError):
+    """A database file with no tables yet (its writer is creating them): no index to read."""
+
+
 # SQLite primary result codes that mean the file itself is damaged.
 _CORRUPTION_CODES = (11, 26)  # SQLITE_CORRUPT, SQLITE_NOTADB
 
@@ -129,6 +133,8 @@ class Store:
             self._db = _connect(path, readonly)
             # a brand-new (or emptied) database file: no tables at all before the schema
             self.created = self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
+            if readonly and self.created:  # a writer has just created the file: nothing to read yet
+                raise IndexNotBuilt(f"the index in {path.parent} is being created: try again in a moment")
             if not readonly:
                 self._db.execute("PRAGMA journal_mode=WAL")
                 self._db.execute("PRAGMA synchronous=NORMAL")
@@ -144,7 +150,7 @@ class Store:
         except sqlite3.DatabaseError as exc:
             self._close_quietly()
             raise CorruptIndex(f"{path}: {exc}") from exc
-        except CorruptIndex:
+        except (CorruptIndex, IndexNotBuilt):
             self._close_quietly()
             raise
 
