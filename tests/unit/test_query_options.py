@@ -23,9 +23,9 @@ def test_stem_prefixes_reach_the_index_only_through_the_options(tmp_path: Path) 
     (tmp_path / "web.py").write_text("def routing_table():\n    return {}\n")
     with Workspace(tmp_path, Settings(), encoder=FakeEncoder()) as ws:
         ws.index()
-        store = ws.code_index.store
-        assert store.lexical_search("routes", 10)  # "rout"* matches routing_table
-        assert store.lexical_search("routes", 10, options=NO_STEMS) == []
+        index = ws.code_index
+        assert index.lexical_search("routes", 10)  # "rout"* matches routing_table
+        assert index.lexical_search("routes", 10, options=NO_STEMS) == []
         stemmed = Searcher(ws.code_index, None).search("routes", 5)
         plain = Searcher(ws.code_index, None, query_options=NO_STEMS).search("routes", 5)
         assert [h.path for h in stemmed] == ["web.py"] and list(plain) == []
