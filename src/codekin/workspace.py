@@ -216,7 +216,7 @@ class Workspace:
             )
             return Searcher(index, None, hybrid=True)  # its vectors are another model's
         if not self.wait_for_model and not encoder_ready(self.encoder):
-            prefetch(self.encoder)
+            prefetch(self.encoder, documents=False)
             return Searcher(index, None, hybrid=True)  # keywords now; full fusion once loaded
         return Searcher(index, self.encoder, hybrid=self.settings.hybrid, queries=self.query_vectors)
 

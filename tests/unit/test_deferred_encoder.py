@@ -12,8 +12,15 @@ import pytest
 from codekin import Settings, Workspace
 from codekin.embeddings import build_encoder
 from codekin.embeddings.base import Encoder
-from codekin.embeddings.deferred import DeferredEncoder, encoder_ready, known_identity
+from codekin.embeddings.deferred import (
+    DeferredEncoder,
+    encoder_ready,
+    known_identity,
+    prefetch,
+    wait_until_loaded,
+)
 from codekin.embeddings.fake import FakeEncoder
+from codekin.embeddings.query_runtime import QueryOnnxEncoder
 
 WAIT_S = 30.0
 
@@ -155,3 +162,28 @@ def test_a_run_with_nothing_to_embed_never_loads_the_model(tmp_path: Path) -> No
     (root / "mod0.py").write_text("def parse_header(line):\n    return line\n")
     ws.index()
     assert loader.loads == 1 and ws.search("parse_header", k=1)[0].symbol == "parse_header"
+
+
+def test_indexing_loads_the_document_side_of_a_split_runtime_in_the_background() -> None:
+    """Queries on ONNX, documents on torch: the indexer's prefetch starts torch's load at once;
+    a search's does not; the MCP wait covers a document load in progress."""
+    torch_loads = Loader()
+    split = Loader(QueryOnnxEncoder(FakeEncoder(), torch_loads))
+    split.release.set()
+    searching = deferred(split)
+    prefetch(searching, documents=False)
+    assert wait_until_loaded(searching, WAIT_S) and torch_loads.loads == 0
+    released = Loader(QueryOnnxEncoder(FakeEncoder(), torch_loads))
+    released.release.set()
+    indexing = deferred(released)
+    prefetch(indexing)  # what the indexer does when it meets a chunk to embed
+    for _ in range(300):
+        if torch_loads.loads:
+            break
+        torch_loads.release.wait(0.01)
+    assert torch_loads.loads == 1  # started without anyone embedding yet
+    torch_loads.release.set()
+    assert wait_until_loaded(indexing, WAIT_S)
+    inner = indexing.inner
+    assert isinstance(inner, QueryOnnxEncoder) and inner.embed_documents(["x"]).shape == (1, 64)
+    assert torch_loads.loads == 1

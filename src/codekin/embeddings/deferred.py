@@ -17,11 +17,13 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 from codekin.embeddings.base import Encoder, Vectors
 from codekin.embeddings.hf import weights_hash
+from codekin.embeddings.query_runtime import QueryOnnxEncoder
 
 log = logging.getLogger(__name__)
 
@@ -42,13 +44,23 @@ class DeferredEncoder:
         self._done = threading.Event()
         self._started = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._documents_wanted = False
 
-    def start(self) -> None:
-        """Begin loading in the background (once; later calls do nothing)."""
+    def start(self, *, documents: bool = True) -> None:
+        """Begin loading in the background (once); ``documents``: chunks will need embedding,
+        so a runtime that loads its document side separately starts that too."""
         with self._started:
+            self._documents_wanted |= documents
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name=f"load {self.model_id}", daemon=True)
                 self._thread.start()
+        if documents and self._encoder is not None:
+            prefetch(self._encoder)
+
+    @property
+    def inner(self) -> Encoder | None:
+        """The loaded encoder (None until loaded, or when loading failed)."""
+        return self._encoder
 
     def _run(self) -> None:
         try:
@@ -64,6 +76,8 @@ class DeferredEncoder:
             self._error = exc
         finally:
             self._done.set()
+        if self._encoder is not None and self._documents_wanted:
+            prefetch(self._encoder)
 
     @property
     def ready(self) -> bool:
@@ -102,17 +116,26 @@ def encoder_ready(encoder: Encoder) -> bool:
 
 
 def wait_until_loaded(encoder: Encoder, timeout: float) -> bool:
-    """Load a deferred encoder, waiting up to ``timeout`` seconds for it; True when ready."""
+    """Load a deferred encoder, waiting up to ``timeout`` seconds in all for it and for a
+    document side that is loading already; True when ready for queries."""
+    deadline = time.monotonic() + timeout
+    inner: Encoder | None = encoder
     if isinstance(encoder, DeferredEncoder):
-        encoder.start()
+        encoder.start(documents=False)
         encoder.wait(timeout)
+        inner = encoder.inner
+    if isinstance(inner, QueryOnnxEncoder):
+        inner.wait_documents(max(0.0, deadline - time.monotonic()))
     return encoder_ready(encoder)
 
 
-def prefetch(encoder: Encoder) -> None:
-    """Start loading a deferred encoder in the background (no-op for any other)."""
+def prefetch(encoder: Encoder, *, documents: bool = True) -> None:
+    """Start loading what ``encoder`` still lacks in the background: a deferred encoder, and
+    with ``documents`` the document side of one that loads it separately (no-op otherwise)."""
     if isinstance(encoder, DeferredEncoder):
-        encoder.start()
+        encoder.start(documents=documents)
+    elif documents and isinstance(encoder, QueryOnnxEncoder):
+        encoder.start_documents()
 
 
 def known_identity(path: str, backend: str) -> tuple[str, int] | None:

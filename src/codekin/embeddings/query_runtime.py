@@ -9,10 +9,13 @@ nothing to update never imports torch."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 
 from codekin.embeddings.base import Encoder, Vectors
+
+log = logging.getLogger(__name__)
 
 
 class QueryOnnxEncoder:
@@ -27,6 +30,28 @@ class QueryOnnxEncoder:
         self._load_documents = load_documents
         self._documents: Encoder | None = None
         self._lock = threading.Lock()
+        self._loader: threading.Thread | None = None
+        self._loader_lock = threading.Lock()  # not _lock: a load in progress must not block this
+
+    def start_documents(self) -> None:
+        """Load the document encoder in the background (once; a failure is raised again by the
+        first :meth:`embed_documents`, which retries)."""
+        with self._loader_lock:
+            if self._loader is None and self._documents is None:
+                self._loader = threading.Thread(target=self._load_quietly, name="load torch", daemon=True)
+                self._loader.start()
+
+    def _load_quietly(self) -> None:
+        try:
+            self.documents()
+        except Exception:  # embed_documents retries and raises it
+            log.debug("loading the document encoder of %s failed", self.model_id, exc_info=True)
+
+    def wait_documents(self, timeout: float) -> None:
+        """Wait up to ``timeout`` seconds for a background load of the document encoder."""
+        loader = self._loader
+        if loader is not None:
+            loader.join(timeout)
 
     def documents(self) -> Encoder:
         with self._lock:
