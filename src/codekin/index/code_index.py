@@ -19,6 +19,7 @@ from typing import NamedTuple
 import numpy as np
 
 from codekin.embeddings.base import Vectors
+from codekin.index.catalog import ChunkCatalog
 from codekin.index.layout import DB_NAME, MANIFEST_NAME, VECTORS_NAME, mark_rebuild_owed, rebuild_owed
 from codekin.index.lexical import DEFAULT_QUERY, QueryOptions
 from codekin.index.lock import ReadOnlyIndex
@@ -90,6 +91,7 @@ class CodeIndex:
         self._saved_generation = -1  # generation of the vector file on disk, as far as we know
         self._saved_at = time.monotonic()
         self._coverage = (-1, 0, 0)  # (generation, embedded, chunks) of the last coverage() count
+        self._catalog: ChunkCatalog | None = None
         if readonly and not (data_dir / DB_NAME).exists():
             raise ReadOnlyIndex(
                 f"there is no index in {data_dir}, and it cannot be created there (read-only)"
@@ -327,6 +329,14 @@ class CodeIndex:
     ) -> list[tuple[int, str]]:
         """(chunk id, path) of the chunks a language filter lets through, read without texts."""
         return self._store.chunk_paths(languages, exclude_languages)
+
+    def catalog(self) -> ChunkCatalog:
+        """Every chunk's id, path and language, read once per store generation (filters)."""
+        with self._lock:
+            generation = self._store.generation()
+            if self._catalog is None or self._catalog.generation != generation:
+                self._catalog = ChunkCatalog(generation, self._store.chunk_catalog())
+            return self._catalog
 
     def container_heads(self, chunks: dict[int, Chunk]) -> set[int]:
         """The ids among ``chunks`` that head a container whose members are chunks of their own

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pathspec
 
 from codekin.embeddings.base import Encoder, Vectors
@@ -225,9 +226,7 @@ class Searcher:
         return list(out.values())
 
     def _add_file_lexical(self, query: str, candidates: list[Candidate], filters: Filters) -> None:
-        files = self.index.file_lexical_search(
-            query, FILE_CANDIDATES, filters.languages, self.query_options
-        )
+        files = self.index.file_lexical_search(query, FILE_CANDIDATES, filters.languages, self.query_options)
         if not files or files[0][1] <= 0:
             return
         share = {path: max(score, 0.0) / files[0][1] for path, score in files}
@@ -278,17 +277,11 @@ class Searcher:
     def _dense(self, qvec: Vectors, filters: Filters, count: int) -> list[tuple[int, float]]:
         return self.index.vectors().search(qvec, count, self._allowed(filters) if filters else None)
 
-    def _allowed(self, filters: Filters) -> list[int]:
-        """Ids of the chunks that pass the filters, read from the store without their texts."""
-        rows = self.index.chunk_paths(filters.languages or None, filters.exclude_languages or None)
+    def _allowed(self, filters: Filters) -> npt.NDArray[np.uint64]:
+        """Ids of the chunks that pass the filters (from the index's catalog, no store query)."""
         spec = filters.path_spec()
-        if spec is None:
-            return [cid for cid, _ in rows]
-        matches: dict[str, bool] = {}
-        for _, path in rows:
-            if path not in matches:
-                matches[path] = spec.match_file(path)
-        return [cid for cid, path in rows if matches[path]]
+        path_filter = (filters.paths, spec.match_file) if spec is not None else None
+        return self.index.catalog().allowed(filters.languages, filters.exclude_languages, path_filter)
 
     def _keep(self, filters: Filters, ids: list[int]) -> list[int]:
         """The ids among ``ids`` whose chunk passes the path and excluded-language filters."""

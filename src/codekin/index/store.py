@@ -342,6 +342,12 @@ class Store:
                 (int(r[0]), str(r[1])) for r in self._db.execute(f"SELECT id, path FROM chunks{where}", args)
             ]
 
+    def chunk_catalog(self) -> list[tuple[int, str, str]]:
+        """(id, path, language) of every chunk, read without the texts."""
+        with self._lock:
+            rows = self._db.execute("SELECT id, path, language FROM chunks ORDER BY id")
+            return [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
+
     def missing_vectors(self, after_id: int, limit: int) -> list[tuple[int, Chunk, str]]:
         """Chunks with an id above ``after_id`` whose embedding is not stored yet, in id order:
         (chunk id, chunk, embed_key). Several may share a key (copied code)."""
