@@ -38,6 +38,11 @@ class Settings:
     # a shared org index searched instead of the local one (codekin.org, the codekin[org] extra):
     # "qdrant-local:DIR" or "qdrant://HOST:PORT/COLLECTION"; "" = the local index
     store: str = ""
+    # a shared org index searched beside the local one: results merged, labelled by repository,
+    # this workspace's own repository answered from the local index (read-only; same forms as store)
+    org_store: str = ""
+    # the environment variable holding the API key of a Qdrant server (never stored or printed)
+    store_api_key_env: str = "QDRANT_API_KEY"
     # credentials inside files are masked before indexing (``[redact]`` table: enabled,
     # extra_patterns: regexes whose first group, or whole match, is masked)
     redact_enabled: bool = True
