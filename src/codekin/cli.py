@@ -248,10 +248,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command in ("mcp", "agents-md"):
         return cmd_agents(args)
     if args.command == "org":
-        from codekin.org.command import run_in_driver
+        from codekin.org.command import dispatch
 
         try:
-            return run_in_driver(list(argv) if argv is not None else sys.argv[1:])
+            return dispatch(args, list(argv) if argv is not None else sys.argv[1:])
         except RuntimeError as exc:
             print(f"codekin: error: {exc}", file=sys.stderr)
             return 1
