@@ -481,7 +481,8 @@ class Workspace:
             if self._shared is None:
                 from codekin.org import open_shared
 
-                self._shared = open_shared(self.settings.store, lambda: self.encoder, self.settings.hybrid)
+                s = self.settings
+                self._shared = open_shared(s.store, lambda: self.encoder, s.hybrid, s.store_api_key_env)
             return self._shared
 
     @_read_guard

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from codekin.embeddings import Encoder, load_encoder
 from codekin.index.indexer import IndexStats, ProgressCallback
+from codekin.org.merge import OrgSearches
 from codekin.paths import path_to_uri, within
 from codekin.server.protocol import FolderStatus, IndexStateName, IndexStatusResult
 from codekin.settings import Settings
@@ -24,7 +25,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_ERRORS = 20
 # Settings that can change without reopening the index.
-LIVE_SETTINGS = frozenset({"debounce_ms", "code_lens", "code_lens_threshold", "hybrid"})
+LIVE_SETTINGS = frozenset(
+    {"debounce_ms", "code_lens", "code_lens_threshold", "hybrid", "org_store", "store_api_key_env"}
+)
 
 
 class FolderIndex:
@@ -92,6 +95,7 @@ class ServerState:
         self._pending: dict[Path, set[str]] = {}
         self.cancels: set[threading.Event] = set()  # of runs queued or running
         self.debouncer = Debouncer(self.queue_paths, Settings().debounce_ms)
+        self.org = OrgSearches()  # shared org indexes searched beside the folders (org_store)
 
     # --- folders ----------------------------------------------------------------------------
     def add_folder(self, root: Path, settings: Settings) -> FolderIndex:
@@ -306,6 +310,7 @@ class ServerState:
         for folder in self.folders.values():
             if folder.workspace is not None:
                 folder.workspace.close()
+        self.org.close()
 
 
 def _same_index(a: Settings, b: Settings) -> bool:
