@@ -4,39 +4,18 @@ URLs only (no network)."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from codekin.org.sources import SourceError, Sources
 from codekin.org.spec import RepoSpec, parse_repo_list, redact_url, split_url
-from tests.org.org_support import write_repo
-
-
-def git(cwd: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "init.defaultBranch=main", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout.strip()
+from tests.org.org_support import git, make_remote
 
 
 @pytest.fixture
 def remote(tmp_path: Path) -> Path:
-    """A bare repository ``lib.git`` with two commits, v1 tagged on the first."""
-    work = write_repo(tmp_path / "lib", {"lib.py": "def first():\n    return 1\n"})
-    git(work, "init", "-q")
-    git(work, "add", ".")
-    git(work, "commit", "-qm", "one")
-    git(work, "tag", "v1")
-    (work / "lib.py").write_text("def second():\n    return 2\n")
-    git(work, "commit", "-qam", "two")
-    git(tmp_path, "clone", "-q", "--bare", str(work), "lib.git")
-    return tmp_path / "lib.git"
+    return make_remote(tmp_path)
 
 
 def test_url_lines_and_their_revisions() -> None:

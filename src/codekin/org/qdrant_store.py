@@ -169,7 +169,13 @@ class QdrantStore:
     def markers(self, repo: str) -> dict[str, FileMarker]:
         """The files of ``repo`` whose points are complete."""
         out: dict[str, FileMarker] = {}
-        for p in self._scroll(self.files_name, _match("repo", [repo]), vectors=False):
+        flt = qm.Filter(
+            must=[
+                qm.FieldCondition(key="repo", match=qm.MatchValue(value=repo)),
+                qm.FieldCondition(key="kind", match=qm.MatchValue(value="file")),
+            ]
+        )
+        for p in self._scroll(self.files_name, flt, vectors=False):
             pl = p.payload or {}
             out[pl["path"]] = FileMarker(
                 repo, pl["path"], pl["digest"], tuple(pl["ids"]), pl.get("revision", "")
