@@ -78,7 +78,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="search a shared org index: qdrant-local:DIR or qdrant://HOST:PORT/COLLECTION",
     )
     p.add_argument(
-        "--repo", action="append", default=None, help="with --store: only this repository (repeatable)"
+        "--org-store",
+        default=None,
+        help="also search a shared org index, ranked together with this one (the org_store setting)",
+    )
+    p.add_argument(
+        "--repo",
+        action="append",
+        default=None,
+        help="with --store or --org-store: only this repository (repeatable)",
     )
     p.add_argument(
         "--explain",
@@ -229,6 +237,7 @@ def open_workspace(args: argparse.Namespace) -> Workspace:
         "backend": args.backend,
         "index_dir": args.index_dir,
         "store": getattr(args, "store", None),
+        "org_store": getattr(args, "org_store", None),
     }
     settings, more = merge(settings, overrides, "command line")
     for problem in problems + more:
@@ -409,14 +418,18 @@ def cmd_search(ws: Workspace, args: argparse.Namespace) -> int:
     shared = bool(ws.settings.store)  # a shared org index: nothing local to update
     if shared and args.files:
         raise LookupError("--files is not available over a shared store (--store) yet")
-    if args.repo and not shared:
-        raise LookupError("--repo narrows a shared store: give --store too")
+    # the local index ranked with a shared one (org_store); --files and --fast stay local
+    merged = bool(ws.settings.org_store) and not (shared or args.files or args.fast)
+    if args.repo and not (shared or merged):
+        raise LookupError(
+            "--repo narrows a shared store: give --store or --org-store too (not --files, --fast)"
+        )
     if args.fast and args.explain:
         raise LookupError("--explain needs the dense part: drop --fast")
     if not (args.fast or shared):
         _ensure_fresh(ws, args)
     where: dict[str, Any] = {"languages": args.language, "paths": args.path, "explain": args.explain}
-    where |= {"repos": args.repo} if shared else {"lexical": args.fast}
+    where |= {"repos": args.repo} if shared or merged else {"lexical": args.fast}
     if args.files:
         files = ws.files(query, args.k, **where)
         items, coverage = [f.to_dict() for f in files], files.coverage
@@ -432,7 +445,7 @@ def cmd_search(ws: Workspace, args: argparse.Namespace) -> int:
         return 0
     if note := _coverage_note(coverage, args.fast):
         print(note)
-    if args.explain and not shared:
+    if args.explain and not (shared or merged):
         _print_provenance(ws)
     return 0
 

@@ -185,3 +185,31 @@ def test_mcp_search_merges_the_shared_store(org: tuple[Path, str]) -> None:
         assert "billing:" in only and "sample:" not in only
     finally:
         app.roots.close()
+
+
+def test_workspace_search_and_the_cli_merge_with_org_store(
+    org: tuple[Path, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from codekin.cli import main
+
+    local, store = org
+    with Workspace(local, Settings(org_store=store), encoder=FakeEncoder(FAKE_DIM)) as w:
+        w.index()
+        hits = w.search("discount rule for a price", 10)
+        assert {h.repo for h in hits} == {"sample", "billing"}  # type: ignore[attr-defined]
+        assert hits.coverage == w.coverage()
+        assert {h.repo for h in w.search("discount rule", 10, repos=["billing"])} == {"billing"}  # type: ignore[attr-defined]
+        assert not hasattr(w.search("discount rule", 10, lexical=True)[0], "repo")  # --fast: local only
+    monkeypatch.setattr("codekin.workspace.load_encoder", lambda *a, **k: FakeEncoder(FAKE_DIM))
+    argv = ["search", "--root", str(local), "--org-store", store, "--json", "-k", "5"]
+    assert main([*argv, "invoice_total_with_tax"]) == 0
+    top = json.loads(capsys.readouterr().out)["results"][0]
+    assert (top["repo"], top["path"], top["symbol"]) == (
+        "billing",
+        "src/invoice.py",
+        "invoice_total_with_tax",
+    )
+    assert main(["search", "--root", str(local), "--org-store", store, "-k", "3", "fresh_discount_rule"]) == 0
+    assert capsys.readouterr().out.startswith("sample:src/pricing.py:1-3  fresh_discount_rule")

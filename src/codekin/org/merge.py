@@ -140,6 +140,7 @@ class OrgSearch:
         self._shared: SharedIndex | None = None
         self._failed_at = 0.0
         self._lock = threading.Lock()
+        self._local_mode = threading.Lock()
 
     def shared(self, encoder: Encoder) -> SharedIndex | None:
         with self._lock:
@@ -181,7 +182,12 @@ class OrgSearch:
                 log.warning("org_store %s not searched: %s", self.address, exc)
                 shared = None
         merged = MergedStore(local, shared.store if shared is not None else None, sorted(exclude), dense_ok)
-        hits = StoreSearcher(merged, encoder, hybrid=self.hybrid).search(query, k, filters, repos)
+        searcher = StoreSearcher(merged, encoder, hybrid=self.hybrid)
+        if shared is not None and shared.store.spec.kind != "server":
+            with self._local_mode:  # qdrant-client's local mode is not made for concurrent readers
+                hits = searcher.search(query, k, filters, repos)
+        else:
+            hits = searcher.search(query, k, filters, repos)
         if merged.failure:
             self.problem = f"searching {self.address} failed: {merged.failure}"
         out: list[tuple[Workspace | None, OrgHit]] = []

@@ -217,6 +217,7 @@ class ServerState:
             folder.complete = False  # another model or chunker: the old answers do not apply
             ws.close()
         folder.workspace = Workspace(folder.root, folder.settings, encoder=encoder)
+        folder.workspace.org = self.org
         return folder.workspace
 
     def needs_reindex(self, folder: FolderIndex, settings: Settings) -> bool:
