@@ -479,7 +479,7 @@ class Workspace:
         if self.settings.store:  # a shared org index: its hits name their repository
             found = self.shared_index().search(query, k, _filters(languages, paths), tuple(repos or ()))
             return Results(found)
-        if self.settings.org_store and not lexical:  # ranked together with a shared org index
+        if self.settings.org_store and not (lexical or explain):  # ranked with a shared org index
             with self._open_lock:
                 org = self.org or self._own_org
                 if org is None:

@@ -254,7 +254,7 @@ class CodekinMCP:
         notes: list[str] = []
         indexing = {f.root for f in self.roots.folders if f.state == "indexing"}  # noted already
         workspaces = self.roots.workspaces()
-        merged = [ws for ws in workspaces if ws.settings.org_store and not files]
+        merged = [ws for ws in workspaces if ws.settings.org_store and not (files or explain)]
         if merged:  # ranked together with their shared org index; its hits name their repository
             filters = Filters(tuple(languages or ()), tuple(paths or ()))
             pairs = self.roots.state.org.search(merged, query, k, filters, repos or ())

@@ -81,8 +81,10 @@ def search_folders(ls: CodekinServer, p: SearchParams) -> tuple[Found, Coverage]
     found: Found = []
     folders = searchable(ls)
     embedded = total = 0
-    # folders with a shared org index are ranked together with it (chunk results)
-    merged = [f for f in folders if f.workspace and f.workspace.settings.org_store and not p.files]
+    # folders with a shared org index are ranked together with it (chunk results, unexplained)
+    merged = [
+        f for f in folders if f.workspace and f.workspace.settings.org_store and not (p.files or p.explain)
+    ]
     if merged:
         found += _org_search(ls, merged, p)
         for f in merged:
