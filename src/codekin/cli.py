@@ -418,11 +418,11 @@ def cmd_search(ws: Workspace, args: argparse.Namespace) -> int:
     shared = bool(ws.settings.store)  # a shared org index: nothing local to update
     if shared and args.files:
         raise LookupError("--files is not available over a shared store (--store) yet")
-    # the local index ranked with a shared one (org_store); --files and --fast stay local
-    merged = bool(ws.settings.org_store) and not (shared or args.files or args.fast)
+    # the local index ranked with a shared one (org_store); --files, --fast, --explain stay local
+    merged = bool(ws.settings.org_store) and not (shared or args.files or args.fast or args.explain)
     if args.repo and not (shared or merged):
         raise LookupError(
-            "--repo narrows a shared store: give --store or --org-store too (not --files, --fast)"
+            "--repo narrows a shared store: give --store or --org-store (not with --files, --fast, --explain)"
         )
     if args.fast and args.explain:
         raise LookupError("--explain needs the dense part: drop --fast")
@@ -445,7 +445,7 @@ def cmd_search(ws: Workspace, args: argparse.Namespace) -> int:
         return 0
     if note := _coverage_note(coverage, args.fast):
         print(note)
-    if args.explain and not (shared or merged):
+    if args.explain and not shared:
         _print_provenance(ws)
     return 0
 
