@@ -13,6 +13,8 @@ pytest.importorskip("ray")
 pytest.importorskip("qdrant_client")
 
 from codekin.embeddings.fake import FakeEncoder  # noqa: E402
+from codekin.org.qdrant_store import QdrantStore  # noqa: E402
+from codekin.org.spec import parse_store  # noqa: E402
 from codekin.parsers import chunk_file, detect_language  # noqa: E402
 from codekin.workspace import Workspace  # noqa: E402
 from tests.org.corpus import FILES  # noqa: E402
@@ -52,6 +54,9 @@ def test_a_killed_job_resumes_without_embedding_again(tmp_path: Path, ray_addres
         ray_address, tmp_path / "repos.txt", store, "--files-per-task", "1", "--kill-after-writes", "2"
     )
     assert killed.returncode != 0 and killed.report == {}
+    with QdrantStore(parse_store(store)) as s:  # listed, as not complete, with what it wrote
+        (summary,) = s.repos()
+        assert (summary.name, summary.updated) == ("sample", 0.0) and s.count("sample") > 0
     resumed = org_index(ray_address, tmp_path / "repos.txt", store, "--files-per-task", "1")
     assert resumed.returncode == 0, resumed.stderr
     done = resumed.repo("sample")

@@ -243,6 +243,8 @@ class OrgIndexer:
                 except (OSError, SourceError) as exc:
                     reports[i].error = str(exc)
                     log.warning("repository %s skipped: %s", spec.name, exc)
+            for i in roots:  # listed by `org list` (as incomplete) from the first point on
+                self.store.begin_repo(RepoSummary(repos[i].name, reports[i].revision, repos[i].source))
             listings = {i: list_task.remote(root, opts.max_file_bytes) for i, root in roots.items()}
             todo: deque[tuple[int, list[FileEntry], dict[str, str]]] = deque()
             for i, ref in listings.items():

@@ -248,9 +248,16 @@ class QdrantStore:
             wait=True,
         )
 
+    def begin_repo(self, summary: RepoSummary) -> None:
+        """Record a repository before its first file is written (``updated`` 0: incomplete),
+        unless an earlier run recorded it: every repository with points has a summary."""
+        pid = point_id("repo", summary.name)
+        if not self.client.retrieve(self.files_name, [pid], with_payload=False):
+            self.put_repo(summary)
+
     def repos(self) -> list[RepoSummary]:
-        """The repositories in the store, by name. One interrupted before its first complete run
-        has no summary: it is listed from its file markers."""
+        """The repositories in the store, by name (from their summaries; a store written before
+        summaries existed is listed from its file markers)."""
         if not self.client.collection_exists(self.files_name):
             return []
         found: dict[str, RepoSummary] = {}
@@ -264,18 +271,17 @@ class QdrantStore:
                 int(pl.get("chunks", 0)),
                 float(pl.get("updated", 0.0)),
             )
+        if found:
+            return sorted(found.values(), key=lambda r: r.name)
         files: dict[str, int] = {}
         revisions: dict[str, str] = {}
         for p in self._scroll(
             self.files_name, _match("kind", ["file"]), vectors=False, fields=["repo", "revision"]
         ):
             pl = p.payload or {}
-            if pl.get("repo") not in found:
-                files[pl["repo"]] = files.get(pl["repo"], 0) + 1
-                revisions[pl["repo"]] = pl.get("revision", "")
-        for name, n in files.items():
-            found[name] = RepoSummary(name, revisions[name], "", n, self.count(name))
-        return sorted(found.values(), key=lambda r: r.name)
+            files[pl["repo"]] = files.get(pl["repo"], 0) + 1
+            revisions[pl["repo"]] = pl.get("revision", "")
+        return [RepoSummary(n, revisions[n], "", files[n], self.count(n)) for n in sorted(files)]
 
     def remove_repo(self, name: str) -> int:
         """Delete a repository's chunks, file markers and summary; returns the chunks deleted.
