@@ -166,7 +166,9 @@ def _git(root: Path | None, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def _last_line(stderr: str, url: str) -> str:
-    """git's own reason (its last line), with the URL's credentials masked."""
+    """git's own reason (its first ``fatal:`` or ``error:`` line, else its last line), with the
+    URL's credentials masked."""
     lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
-    text = lines[-1] if lines else "git failed"
+    fatal = [ln.split(":", 1)[1].strip() for ln in lines if ln.startswith(("fatal:", "error:"))]
+    text = fatal[0] if fatal else lines[-1] if lines else "git failed"
     return text.replace(url, redact_url(url)) if url else text
