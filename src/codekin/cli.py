@@ -80,7 +80,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="search a shared org index: qdrant-local:DIR or qdrant://HOST:PORT/COLLECTION",
     )
     p.add_argument(
-        "--repo", action="append", default=None, help="with --store: only this repository (repeatable)"
+        "--org-store",
+        default=None,
+        help="also search a shared org index, ranked together with this one (the org_store setting)",
+    )
+    p.add_argument(
+        "--repo",
+        action="append",
+        default=None,
+        help="with --store or --org-store: only this repository (repeatable)",
     )
     p.add_argument(
         "--explain",
@@ -241,6 +249,7 @@ def open_workspace(args: argparse.Namespace) -> Workspace:
         "backend": args.backend,
         "index_dir": args.index_dir,
         "store": getattr(args, "store", None),
+        "org_store": getattr(args, "org_store", None),
     }
     settings, problems = resolve(*files, Source("command line", overrides))
     for problem in problems:
@@ -260,10 +269,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command in ("mcp", "agents-md"):
         return cmd_agents(args)
     if args.command == "org":
-        from codekin.org.command import run_in_driver
+        from codekin.org.command import dispatch
 
         try:
-            return run_in_driver(list(argv) if argv is not None else sys.argv[1:])
+            return dispatch(args, list(argv) if argv is not None else sys.argv[1:])
         except RuntimeError as exc:
             print(f"codekin: error: {exc}", file=sys.stderr)
             return 1
@@ -421,14 +430,18 @@ def cmd_search(ws: Workspace, args: argparse.Namespace) -> int:
     shared = bool(ws.settings.store)  # a shared org index: nothing local to update
     if shared and args.files:
         raise LookupError("--files is not available over a shared store (--store) yet")
-    if args.repo and not shared:
-        raise LookupError("--repo narrows a shared store: give --store too")
+    # the local index ranked with a shared one (org_store); --files, --fast, --explain stay local
+    merged = bool(ws.settings.org_store) and not (shared or args.files or args.fast or args.explain)
+    if args.repo and not (shared or merged):
+        raise LookupError(
+            "--repo narrows a shared store: give --store or --org-store (not with --files, --fast, --explain)"
+        )
     if args.fast and args.explain:
         raise LookupError("--explain needs the dense part: drop --fast")
     if not (args.fast or shared):
         _ensure_fresh(ws, args)
     where: dict[str, Any] = {"languages": args.language, "paths": args.path, "explain": args.explain}
-    where |= {"repos": args.repo} if shared else {"lexical": args.fast}
+    where |= {"repos": args.repo} if shared or merged else {"lexical": args.fast}
     if args.files:
         files = ws.files(query, args.k, **where)
         items, coverage = [f.to_dict() for f in files], files.coverage

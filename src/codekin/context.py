@@ -342,8 +342,18 @@ def _piece(cand: Candidate, indent: str, left: int) -> ContextPiece | None:
     hit = cand.hit
     text = indent + hit.text
     piece = ContextPiece(
-        str(cand.root), hit.path, hit.start_line, hit.end_line, hit.symbol, hit.kind, hit.language,
-        hit.score, cand.reason, text, 0, cosine=hit.cosine,
+        str(cand.root),
+        hit.path,
+        hit.start_line,
+        hit.end_line,
+        hit.symbol,
+        hit.kind,
+        hit.language,
+        hit.score,
+        cand.reason,
+        text,
+        0,
+        cosine=hit.cosine,
     )
     tokens = count_tokens(piece.label) + 1 + count_tokens(text)
     if tokens <= left:

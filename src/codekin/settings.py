@@ -55,6 +55,11 @@ class Settings:
     # a shared org index searched instead of the local one (codekin.org, the codekin[org] extra):
     # "qdrant-local:DIR" or "qdrant://HOST:PORT/COLLECTION"; "" = the local index
     store: str = _setting("", "index", "store")
+    # a shared org index searched beside the local one: results merged, labelled by repository,
+    # this workspace's own repository answered from the local index (read-only; same forms as store)
+    org_store: str = _setting("", "live", "search")
+    # the environment variable holding the API key of a Qdrant server (never stored or printed)
+    store_api_key_env: str = _setting("QDRANT_API_KEY", "live", "search")
     # credentials inside files are masked before indexing (``[redact]`` table: enabled,
     # extra_patterns: regexes whose first group, or whole match, is masked)
     redact_enabled: bool = _setting(True, "index", "redact")

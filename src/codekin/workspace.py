@@ -35,6 +35,7 @@ from codekin.safetext import valid_text
 from codekin.settings import Settings, project_sources, resolve
 
 if TYPE_CHECKING:
+    from codekin.org.merge import OrgSearches
     from codekin.org.shared import SharedIndex
 
 log = logging.getLogger(__name__)
@@ -125,6 +126,10 @@ class Workspace:
                 log.warning("%s", problem)
         self.settings = settings.replace(store=store) if store else settings
         self._shared: SharedIndex | None = None  # the org index named by settings.store, once opened
+        # the shared indexes searched beside this one (settings.org_store); a server shares one
+        # between its workspaces (local-mode Qdrant admits one client per process)
+        self.org: OrgSearches | None = None
+        self._own_org: OrgSearches | None = None  # made here when none was given; closed here
         self.index_dir = (
             Path(settings.index_dir).expanduser().resolve() if settings.index_dir else self.root / ".codekin"
         )
@@ -461,13 +466,24 @@ class Workspace:
         phase is still running: the rest competes through BM25 and the ranking). ``lexical``:
         BM25 and the ranking only, without loading the model. ``explain``: each hit carries
         every signal that placed it (``Hit.explain``, see codekin.index.explain). ``repos``
-        narrows a shared org index (the ``store`` setting) to those repositories."""
+        narrows a shared org index (the ``store`` or ``org_store`` setting) to those
+        repositories; with ``org_store`` the hits are ranked together with the shared index's
+        and name their repository (this one's: its directory name)."""
         query = valid_text(query)
         if not query.strip():
             return Results()
         if self.settings.store:  # a shared org index: its hits name their repository
             found = self.shared_index().search(query, k, _filters(languages, paths), tuple(repos or ()))
             return Results(found)
+        if self.settings.org_store and not (lexical or explain):  # ranked with a shared org index
+            with self._open_lock:
+                org = self.org or self._own_org
+                if org is None:
+                    from codekin.org.merge import OrgSearches
+
+                    org = self._own_org = OrgSearches()
+            pairs = org.search([self], query, k, _filters(languages, paths), tuple(repos or ()))
+            return Results([hit for _, hit in pairs], self.coverage())
         searcher = self._lexical_searcher() if lexical else self._searcher()
         return searcher.search(query, k, _filters(languages, paths), explain=explain)
 
@@ -477,7 +493,8 @@ class Workspace:
             if self._shared is None:
                 from codekin.org import open_shared
 
-                self._shared = open_shared(self.settings.store, lambda: self.encoder, self.settings.hybrid)
+                s = self.settings
+                self._shared = open_shared(s.store, lambda: self.encoder, s.hybrid, s.store_api_key_env)
             return self._shared
 
     @_read_guard
@@ -750,6 +767,9 @@ class Workspace:
         if self._shared is not None:
             self._shared.close()
             self._shared = None
+        if self._own_org is not None:  # not one shared with this workspace: its owner closes that
+            self._own_org.close()
+            self._own_org = None
         if self._lexical is not None:
             self._lexical[0].close()
             self._lexical = None

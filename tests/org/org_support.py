@@ -70,3 +70,27 @@ def write_repo(root: Path, files: dict[str, str]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     return root
+
+
+def git(cwd: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "init.defaultBranch=main", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
+def make_remote(where: Path) -> Path:
+    """A bare repository ``where/lib.git`` with two commits on main, v1 tagged on the first."""
+    work = write_repo(where / "lib", {"lib.py": "def first():\n    return 1\n"})
+    git(work, "init", "-q")
+    git(work, "add", ".")
+    git(work, "commit", "-qm", "one")
+    git(work, "tag", "v1")
+    (work / "lib.py").write_text("def second():\n    return 2\n")
+    git(work, "commit", "-qam", "two")
+    git(where, "clone", "-q", "--bare", str(work), "lib.git")
+    return where / "lib.git"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -12,10 +13,12 @@ pytest.importorskip("ray")
 pytest.importorskip("qdrant_client")
 
 from codekin.embeddings.fake import FakeEncoder  # noqa: E402
+from codekin.org.qdrant_store import QdrantStore  # noqa: E402
+from codekin.org.spec import parse_store  # noqa: E402
 from codekin.parsers import chunk_file, detect_language  # noqa: E402
 from codekin.workspace import Workspace  # noqa: E402
 from tests.org.corpus import FILES  # noqa: E402
-from tests.org.org_support import FAKE_DIM, org_index, write_repo  # noqa: E402
+from tests.org.org_support import FAKE_DIM, git, make_remote, org_index, write_repo  # noqa: E402
 
 SHARED = {"common/strings.py": FILES["src/config_loader.py"], "common/shapes.py": FILES["src/geometry.py"]}
 
@@ -51,6 +54,9 @@ def test_a_killed_job_resumes_without_embedding_again(tmp_path: Path, ray_addres
         ray_address, tmp_path / "repos.txt", store, "--files-per-task", "1", "--kill-after-writes", "2"
     )
     assert killed.returncode != 0 and killed.report == {}
+    with QdrantStore(parse_store(store)) as s:  # listed, as not complete, with what it wrote
+        (summary,) = s.repos()
+        assert (summary.name, summary.updated) == ("sample", 0.0) and s.count("sample") > 0
     resumed = org_index(ray_address, tmp_path / "repos.txt", store, "--files-per-task", "1")
     assert resumed.returncode == 0, resumed.stderr
     done = resumed.repo("sample")
@@ -107,3 +113,37 @@ def test_a_revision_is_indexed_as_committed(tmp_path: Path, ray_address: str) ->
         hit = ws.search("greet", 1)[0]
         assert (hit.symbol, hit.repo, hit.revision) == ("greet", "svc@HEAD~1", v1)  # type: ignore[attr-defined]
         assert not [h for h in ws.search("farewell", 5) if h.symbol == "farewell"]
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_git_urls_are_cloned_once_and_failures_stay_per_repository(
+    tmp_path: Path, ray_address: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from codekin.cli import main
+
+    remote = make_remote(tmp_path)
+    (tmp_path / "repos.txt").write_text(
+        f"file://{remote}@v1\nfile://{remote}\nfile://{remote}@v9\nfile://{tmp_path / 'nowhere.git'}\n"
+    )
+    store = f"qdrant-local:{tmp_path / 'shared'}"
+    cache = tmp_path / "cache"
+    run = org_index(ray_address, tmp_path / "repos.txt", store, "--cache-dir", str(cache))
+    assert run.returncode == 1  # two of the four could not be indexed; the others were
+    assert "no revision 'v9' (branches and tags: main, v1)" in run.repo("lib@v9")["error"]
+    assert run.repo("nowhere")["error"].startswith(f"cannot clone file://{tmp_path / 'nowhere.git'}: ")
+    assert (run.repo("lib@v1")["revision"], run.repo("lib")["revision"]) == (
+        git(remote, "rev-parse", "v1^{commit}"),
+        git(remote, "rev-parse", "main"),
+    )
+    assert run.repo("lib@v1")["chunks"] == run.repo("lib")["chunks"] == 1
+    assert len(list(cache.iterdir())) == 1  # one clone for the three entries of that URL
+    with Workspace(tmp_path, encoder=FakeEncoder(FAKE_DIM), store=store) as ws:
+        assert {(h.repo, h.symbol) for h in ws.search("first second", 5)} == {  # type: ignore[attr-defined]
+            ("lib@v1", "first"),
+            ("lib", "second"),
+        }
+    assert main(["org", "list", "--store", store, "--json"]) == 0
+    listed = {r["name"]: r for r in json.loads(capsys.readouterr().out)["repos"]}
+    assert set(listed) == {"lib", "lib@v1"} and listed["lib"]["source"] == f"file://{remote}"
+    again = org_index(ray_address, tmp_path / "repos.txt", store, "--cache-dir", str(cache))
+    assert again.repo("lib")["unchanged"] == 1 and again.repo("lib")["embedded"] == 0

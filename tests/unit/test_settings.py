@@ -62,9 +62,18 @@ def test_later_sources_win_and_problems_keep_their_order(tmp_path: Path) -> None
 def test_each_setting_declares_whether_it_shapes_the_index() -> None:
     assert keys() == INDEX_KEYS | LIVE_KEYS and not INDEX_KEYS & LIVE_KEYS
     # what applies without reopening the index (the language server's former hand list)
-    assert {"hybrid", "debounce_ms", "code_lens", "code_lens_threshold", "feedback"} == LIVE_KEYS
+    live = {
+        "hybrid",
+        "debounce_ms",
+        "code_lens",
+        "code_lens_threshold",
+        "feedback",
+        "org_store",
+        "store_api_key_env",
+    }
+    assert live == LIVE_KEYS
     assert {"model", "device", "backend", "batch_size", "max_tokens"} == ENCODER_KEYS
-    assert keys(group="search") == {"hybrid"}
+    assert keys(group="search") == {"hybrid", "org_store", "store_api_key_env"}
 
 
 def test_same_index_and_with_live() -> None:

@@ -24,6 +24,7 @@ from codekin.agents.answers import BadCursor, Found, Snippet, fingerprint, list_
 from codekin.agents.roots import AgentRoots
 from codekin.context import build_context
 from codekin.index.lock import IndexLocked
+from codekin.index.search import Filters
 from codekin.server.protocol import uri_to_path
 
 log = logging.getLogger(__name__)
@@ -252,10 +253,19 @@ class CodekinMCP:
         found: list[Found] = []
         notes: list[str] = []
         indexing = {f.root for f in self.roots.folders if f.state == "indexing"}  # noted already
-        for ws in self.roots.workspaces():
+        workspaces = self.roots.workspaces()
+        merged = [ws for ws in workspaces if ws.settings.org_store and not (files or explain)]
+        if merged:  # ranked together with their shared org index; its hits name their repository
+            filters = Filters(tuple(languages or ()), tuple(paths or ()))
+            pairs = self.roots.state.org.search(merged, query, k, filters, repos or ())
+            found += [Found(ws.root if ws is not None else Path(h.repo), h) for ws, h in pairs]
+            notes += self.roots.state.org.problems()
+        for ws in workspaces:
             if files:
                 listed = ws.files(query, k, languages=languages, paths=paths, explain=explain)
                 hits, coverage = [f.hits[0] for f in listed if f.hits], listed.coverage
+            elif ws in merged:
+                hits, coverage = [], ws.coverage()
             else:
                 hits = ws.search(query, k, languages=languages, paths=paths, repos=repos, explain=explain)
                 coverage = hits.coverage
@@ -265,7 +275,7 @@ class CodekinMCP:
                     "results are partial, the rest found by keywords only"
                 )
             found += [Found(ws.root, h) for h in hits]
-        if self._several():  # one root keeps its ranking; several interleave by similarity
+        if self._several() and len(merged) < len(workspaces):  # several lists interleave by score
             found.sort(key=lambda f: -f.hit.score)
         return found[:k], notes
 

@@ -370,7 +370,7 @@ def is_generated_path(path: str) -> bool:
 
 
 def _path_kind(path: str, seen: dict[str, str]) -> str:
-    """"test" (tests and generated code), "auxiliary" (mocks, examples, benchmarks) or "",
+    """ "test" (tests and generated code), "auxiliary" (mocks, examples, benchmarks) or "",
     remembered in ``seen`` (many candidates share a file)."""
     if path not in seen:
         test = is_test_path(path) or is_generated_path(path)

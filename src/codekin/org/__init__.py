@@ -42,13 +42,16 @@ def require_extra() -> None:
         ) from None
 
 
-def open_shared(address: str, encoder: Callable[[], Encoder], hybrid: bool = True) -> SharedIndex:
+def open_shared(
+    address: str, encoder: Callable[[], Encoder], hybrid: bool = True, key_env: str = "QDRANT_API_KEY"
+) -> SharedIndex:
     """Open the shared index at ``address`` for searching (read-only); ``encoder`` is called
-    once the store is found to hold an index."""
+    once the store is found to hold an index; ``key_env`` names the environment variable with a
+    Qdrant server's API key."""
     try:
         from codekin.org.shared import SharedIndex
     except ImportError as exc:
         raise MissingExtra(
             f"a shared store needs the optional extra ({exc.name} is missing): pip install 'codekin[org]'"
         ) from None
-    return SharedIndex(address, encoder, hybrid)
+    return SharedIndex(address, encoder, hybrid, key_env)

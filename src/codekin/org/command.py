@@ -30,10 +30,54 @@ def add_parser(sub: Any) -> None:
     q.add_argument("--device", default="auto", help="encoder device in the actors (auto, cpu, cuda)")
     q.add_argument("--files-per-task", type=int, default=64, help="files per chunking task (default 64)")
     q.add_argument("--work-dir", default=None, help="where revisions are extracted (default: temporary)")
+    q.add_argument(
+        "--cache-dir",
+        default=None,
+        help="bare clones of git URLs, kept between runs (default: ~/.cache/codekin/org-repos)",
+    )
+    _api_key_arg(q)
     q.add_argument("--fake-encoder", type=int, default=0, help=argparse.SUPPRESS)  # tests: FakeEncoder(dim)
     q.add_argument("--kill-after-writes", type=int, default=0, help=argparse.SUPPRESS)  # tests: a killed job
     q.add_argument("--json", action="store_true", help="the final report as JSON on stdout")
     q.add_argument("-v", "--verbose", action="count", default=0, help="more logging on stderr")
+
+    ls = org.add_parser("list", help="the repositories in --store, with revisions and chunk counts")
+    ls.add_argument("--store", required=True, help="qdrant-local:DIR or qdrant://HOST:PORT/COLLECTION")
+    ls.add_argument("--json", action="store_true", help="as JSON on stdout")
+    _api_key_arg(ls)
+    ls.add_argument("-v", "--verbose", action="count", default=0, help="more logging on stderr")
+    rm = org.add_parser("remove", help="delete one repository's chunks from --store")
+    rm.add_argument("repo", help="the repository's name, as `codekin org list` shows it")
+    rm.add_argument("--store", required=True, help="qdrant-local:DIR or qdrant://HOST:PORT/COLLECTION")
+    _api_key_arg(rm)
+    rm.add_argument("-v", "--verbose", action="count", default=0, help="more logging on stderr")
+
+
+def _api_key_arg(p: Any) -> None:
+    p.add_argument(
+        "--api-key-env",
+        default="QDRANT_API_KEY",
+        metavar="VAR",
+        help="the environment variable holding the Qdrant server's API key (default QDRANT_API_KEY)",
+    )
+
+
+def dispatch(args: argparse.Namespace, argv: list[str]) -> int:
+    """``org index`` runs in a driver process of its own (see :func:`run_in_driver`); ``org
+    list`` and ``org remove`` only talk to the store, here."""
+    if args.org_command == "index":
+        return run_in_driver(argv)
+    try:
+        import qdrant_client  # noqa: F401
+    except ImportError as exc:
+        from codekin.org import MissingExtra
+
+        raise MissingExtra(
+            f"org stores need the optional extra ({exc.name} is missing): pip install 'codekin[org]'"
+        ) from None
+    from codekin.org.admin import list_repos, remove_repo
+
+    return list_repos(args) if args.org_command == "list" else remove_repo(args)
 
 
 # ``ray`` first: importing any ``codekin`` module (the package's __init__) loads usearch
@@ -62,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
     import ray
 
     from codekin.org.pipeline import OrgIndexer, OrgOptions, RepoReport
-    from codekin.org.qdrant_store import QdrantStore
+    from codekin.org.qdrant_store import QdrantStore, api_key
     from codekin.settings import Settings
 
     try:
@@ -83,6 +127,7 @@ def run(args: argparse.Namespace) -> int:
         fake_dim=args.fake_encoder,
         kill_after_writes=args.kill_after_writes,
         work_dir=args.work_dir or "",
+        cache_dir=args.cache_dir or "",
     )
     last: dict[str, float] = {}
 
@@ -102,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         ray.init(num_cpus=args.num_cpus, include_dashboard=False, log_to_driver=args.verbose > 0)
     try:
-        with QdrantStore(spec) as store:
+        with QdrantStore(spec, key=api_key(args.api_key_env)) as store:
             report = OrgIndexer(store, options, progress).run(repos)
             total_points = store.count()
     finally:

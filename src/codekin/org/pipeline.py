@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
-import tarfile
 import tempfile
 import time
 from collections import deque
@@ -27,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from qdrant_client import models as qm
 
 from codekin.embeddings.base import Encoder, Vectors
 from codekin.files import FileEntry
@@ -36,10 +35,12 @@ from codekin.org.qdrant_store import (
     FileMarker,
     Manifest,
     QdrantStore,
+    RepoSummary,
     chunk_payload,
     point_id,
 )
 from codekin.org.records import FileResult, Listing, chunk_files, list_repository
+from codekin.org.sources import SourceError, Sources, default_cache_dir
 from codekin.org.spec import RepoSpec
 from codekin.parsers import CHUNKER_VERSION
 
@@ -63,6 +64,7 @@ class OrgOptions:
     upsert_batch: int = 256  # points per upsert request
     fake_dim: int = 0  # tests: the hashing FakeEncoder of this size instead of the model
     work_dir: str = ""  # where revisions are extracted ("" -> a temporary directory)
+    cache_dir: str = ""  # bare clones of git URLs, kept between jobs ("" -> ~/.cache/codekin/org-repos)
     kill_after_writes: int = 0  # tests: SIGKILL this process after that many batches are stored
 
 
@@ -117,6 +119,24 @@ class OrgReport:
 ProgressCallback = Callable[[RepoReport], None]
 
 
+def file_points(
+    repo: str, revision: str, result: FileResult, vector: Callable[[str], Vectors]
+) -> list[qm.PointStruct]:
+    """The points of one chunked file (``vector``: its vector by embed key); their ids derive
+    from (repository, path, ordinal), so rewriting a file replaces its points."""
+    return [
+        qm.PointStruct(
+            id=point_id(repo, result.path, rec.ordinal),
+            vector={
+                DENSE: vector(rec.embed_key).tolist(),
+                LEXICAL: qm.SparseVector(indices=rec.sparse[0], values=rec.sparse[1]),
+            },
+            payload=chunk_payload(repo, revision, rec.chunk, rec.embed_key, rec.is_header),
+        )
+        for rec in result.records
+    ]
+
+
 class Embedder:
     """An embedding actor's body: the encoder is loaded once, in ``__init__``."""
 
@@ -154,43 +174,6 @@ def make_encoder(options: OrgOptions) -> Encoder:
 
     settings = Settings(device=options.device, batch_size=options.batch_size, max_tokens=options.max_tokens)
     return build_encoder(options.model, settings)
-
-
-def resolve_revision(spec: RepoSpec, work_dir: Path) -> tuple[str, str]:
-    """(directory to index, revision): a given revision is extracted (``git archive``) into
-    ``work_dir``; otherwise the directory itself, at its HEAD commit when it is a git checkout."""
-    root = Path(spec.path)
-    if not root.is_dir():
-        raise FileNotFoundError(f"{spec.path}: not a directory")
-    if not spec.revision:
-        head = _git(root, "rev-parse", "--verify", "-q", "HEAD")
-        return str(root), head.decode().strip() if head else ""
-    sha = _git(root, "rev-parse", "--verify", "-q", f"{spec.revision}^{{commit}}")
-    if not sha:
-        raise LookupError(f"{spec.path}: no revision {spec.revision!r} (is it a git repository?)")
-    commit = sha.decode().strip()
-    tree = work_dir / "trees" / commit
-    if not tree.is_dir():
-        data = _git(root, "archive", "--format=tar", commit)
-        if data is None:
-            raise LookupError(f"{spec.path}: git archive {commit} failed")
-        tree.parent.mkdir(parents=True, exist_ok=True)
-        partial = Path(tempfile.mkdtemp(dir=tree.parent, prefix="extract-"))
-        with tempfile.TemporaryFile() as fh:
-            fh.write(data)
-            fh.seek(0)
-            with tarfile.open(fileobj=fh) as tar:
-                tar.extractall(partial, filter="data")
-        partial.rename(tree)
-    return str(tree), commit
-
-
-def _git(root: Path, *args: str) -> bytes | None:
-    try:
-        done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, check=False, timeout=600)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return done.stdout if done.returncode == 0 else None
 
 
 @dataclass
@@ -233,7 +216,7 @@ class OrgIndexer:
 
         started = time.monotonic()
         opts = self.options
-        reports = [RepoReport(r.name, r.path) for r in repos]
+        reports = [RepoReport(r.name, r.source) for r in repos]
         report = OrgReport(self.store.spec.describe(), reports, embed_actors=opts.embed_actors)
         list_task = ray.remote(num_cpus=1)(list_repository)
         chunk_task = ray.remote(num_cpus=1)(chunk_files)
@@ -250,13 +233,18 @@ class OrgIndexer:
         with tempfile.TemporaryDirectory(prefix="codekin-org-") as scratch:
             work = Path(opts.work_dir or scratch)
             work.mkdir(parents=True, exist_ok=True)
+            sources = Sources(
+                work, Path(opts.cache_dir).expanduser() if opts.cache_dir else default_cache_dir()
+            )
             roots: dict[int, str] = {}
             for i, spec in enumerate(repos):
                 try:
-                    roots[i], reports[i].revision = resolve_revision(spec, work)
-                except (OSError, LookupError) as exc:
+                    roots[i], reports[i].revision = sources.resolve(spec)
+                except (OSError, SourceError) as exc:
                     reports[i].error = str(exc)
                     log.warning("repository %s skipped: %s", spec.name, exc)
+            for i in roots:  # listed by `org list` (as incomplete) from the first point on
+                self.store.begin_repo(RepoSummary(repos[i].name, reports[i].revision, repos[i].source))
             listings = {i: list_task.remote(root, opts.max_file_bytes) for i, root in roots.items()}
             todo: deque[tuple[int, list[FileEntry], dict[str, str]]] = deque()
             for i, ref in listings.items():
@@ -280,11 +268,21 @@ class OrgIndexer:
                 else:
                     job_id = embedding.pop(ref)
                     self._embedded(job_id, ray.get(ref), reports)
+            for i in roots:
+                self._summarise(repos[i], reports[i])
             report.encoded = sum(ray.get([a.count.remote() for a in actors]))
             for actor in actors:
                 ray.kill(actor)
         report.elapsed = time.monotonic() - started
         return report
+
+    def _summarise(self, spec: RepoSpec, rep: RepoReport) -> None:
+        """Record a repository whose every listed file was dealt with (``org list``)."""
+        if rep.done < rep.files:
+            return
+        files = len(self.store.markers(rep.name))
+        chunks = self.store.count(rep.name)
+        self.store.put_repo(RepoSummary(rep.name, rep.revision, spec.source, files, chunks, time.time()))
 
     # --- stages -----------------------------------------------------------------------------
     def _plan(
@@ -368,32 +366,19 @@ class OrgIndexer:
 
     def _write(self, job: _WriteJob, rep: RepoReport) -> None:
         """Upsert a batch's points, drop the ids its files no longer use, then mark the files."""
-        from qdrant_client import models as qm
-
         points: list[qm.PointStruct] = []
         markers: list[FileMarker] = []
         stale: list[int] = []
         mine = set(job.source.values())
+
+        def vector(key: str) -> Vectors:
+            j = job.source.get(key)
+            return job.vectors[key] if j is None else self.embed_jobs[j].vectors[key]
+
         for r in job.files:
-            ids = []
-            for rec in r.records:
-                j = job.source.get(rec.embed_key)
-                vec = job.vectors[rec.embed_key] if j is None else self.embed_jobs[j].vectors[rec.embed_key]
-                pid = point_id(rep.name, r.path, rec.ordinal)
-                ids.append(pid)
-                indices, values = rec.sparse
-                points.append(
-                    qm.PointStruct(
-                        id=pid,
-                        vector={
-                            DENSE: vec.tolist(),
-                            LEXICAL: qm.SparseVector(indices=indices, values=values),
-                        },
-                        payload=chunk_payload(
-                            rep.name, rep.revision, rec.chunk, rec.embed_key, rec.is_header
-                        ),
-                    )
-                )
+            made = file_points(rep.name, rep.revision, r, vector)
+            points += made
+            ids = [int(p.id) for p in made]
             old = self.markers[job.repo].get(r.path)
             if old is not None:
                 stale += [p for p in old.ids if p not in set(ids)]

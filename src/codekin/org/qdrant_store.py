@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -78,7 +79,25 @@ class FileMarker:
     revision: str = ""
 
 
-def connect(spec: StoreSpec) -> QdrantClient:
+@dataclass(frozen=True)
+class RepoSummary:
+    """One repository in the store, as its last complete ``codekin org index`` left it."""
+
+    name: str
+    revision: str = ""  # the commit indexed ("" for a directory outside git)
+    source: str = ""  # its path or URL (credentials masked)
+    files: int = 0
+    chunks: int = 0
+    updated: float = 0.0  # UNIX time of that run's end
+
+
+def api_key(env_name: str) -> str | None:
+    """The API key of a Qdrant server, from the environment variable ``env_name`` (never from a
+    setting or an address: it is not stored in any index, report or log)."""
+    return (os.environ.get(env_name) or None) if env_name else None
+
+
+def connect(spec: StoreSpec, key: str | None = None) -> QdrantClient:
     if spec.kind == "memory":
         return QdrantClient(location=":memory:")
     if spec.kind == "local":
@@ -86,13 +105,14 @@ def connect(spec: StoreSpec) -> QdrantClient:
             return QdrantClient(path=spec.path)
         except RuntimeError as exc:  # another process holds local mode's lock
             raise StoreProblem(f"cannot open {spec.describe()}: {exc}") from None
-    return QdrantClient(host=spec.host, port=spec.port, https=spec.https)
+    return QdrantClient(host=spec.host, port=spec.port, https=spec.https, api_key=key)
 
 
 class QdrantStore:
-    def __init__(self, spec: StoreSpec, client: QdrantClient | None = None) -> None:
+    def __init__(self, spec: StoreSpec, client: QdrantClient | None = None, key: str | None = None) -> None:
+        """``key``: a Qdrant server's API key (see :func:`api_key`); kept by the client only."""
         self.spec = spec
-        self.client = client or connect(spec)
+        self.client = client or connect(spec, key)
         self.chunks_name = spec.collection
         self.files_name = f"{spec.collection}__files"
 
@@ -103,7 +123,10 @@ class QdrantStore:
                 return None
             found = self.client.retrieve(self.files_name, [MANIFEST_ID], with_payload=True)
         except Exception as exc:  # network and server errors come in many types
-            raise StoreProblem(f"cannot read {self.spec.describe()}: {exc}") from exc
+            hint = ""
+            if any(code in str(exc) for code in ("401", "403", "Unauthorized", "Forbidden")):
+                hint = " (check the API key: $QDRANT_API_KEY, or the variable store_api_key_env names)"
+            raise StoreProblem(f"cannot read {self.spec.describe()}: {exc}{hint}") from exc
         if not found or not found[0].payload:
             return None
         p = found[0].payload
@@ -136,7 +159,8 @@ class QdrantStore:
         if not self.client.collection_exists(self.files_name):
             self.client.create_collection(self.files_name, vectors_config={})
             if self.spec.kind == "server":
-                self.client.create_payload_index(self.files_name, "repo", qm.PayloadSchemaType.KEYWORD)
+                for key in ("repo", "kind"):
+                    self.client.create_payload_index(self.files_name, key, qm.PayloadSchemaType.KEYWORD)
         self.client.upsert(
             self.files_name, [qm.PointStruct(id=MANIFEST_ID, vector={}, payload=manifest.payload())]
         )
@@ -145,7 +169,13 @@ class QdrantStore:
     def markers(self, repo: str) -> dict[str, FileMarker]:
         """The files of ``repo`` whose points are complete."""
         out: dict[str, FileMarker] = {}
-        for p in self._scroll(self.files_name, _match("repo", [repo]), vectors=False):
+        flt = qm.Filter(
+            must=[
+                qm.FieldCondition(key="repo", match=qm.MatchValue(value=repo)),
+                qm.FieldCondition(key="kind", match=qm.MatchValue(value="file")),
+            ]
+        )
+        for p in self._scroll(self.files_name, flt, vectors=False):
             pl = p.payload or {}
             out[pl["path"]] = FileMarker(
                 repo, pl["path"], pl["digest"], tuple(pl["ids"]), pl.get("revision", "")
@@ -202,10 +232,66 @@ class QdrantStore:
             ids: list[qm.ExtendedPointId] = [point_id("file", repo, p) for p in paths]
             self.client.delete(self.files_name, qm.PointIdsList(points=ids), wait=True)
 
-    def count(self) -> int:
+    def count(self, repo: str = "") -> int:
+        """Chunk points (of ``repo`` when given)."""
         if not self.client.collection_exists(self.chunks_name):
             return 0
-        return int(self.client.count(self.chunks_name, exact=True).count)
+        flt = _match("repo", [repo]) if repo else None
+        return int(self.client.count(self.chunks_name, count_filter=flt, exact=True).count)
+
+    # --- repositories ---------------------------------------------------------------------------
+    def put_repo(self, summary: RepoSummary) -> None:
+        """Record a repository's complete run (``org list`` reads these)."""
+        self.client.upsert(
+            self.files_name,
+            [qm.PointStruct(id=point_id("repo", summary.name), vector={}, payload=_repo_payload(summary))],
+            wait=True,
+        )
+
+    def begin_repo(self, summary: RepoSummary) -> None:
+        """Record a repository before its first file is written (``updated`` 0: incomplete),
+        unless an earlier run recorded it: every repository with points has a summary."""
+        pid = point_id("repo", summary.name)
+        if not self.client.retrieve(self.files_name, [pid], with_payload=False):
+            self.put_repo(summary)
+
+    def repos(self) -> list[RepoSummary]:
+        """The repositories in the store, by name (from their summaries; a store written before
+        summaries existed is listed from its file markers)."""
+        if not self.client.collection_exists(self.files_name):
+            return []
+        found: dict[str, RepoSummary] = {}
+        for p in self._scroll(self.files_name, _match("kind", ["repo"]), vectors=False):
+            pl = p.payload or {}
+            found[pl["repo"]] = RepoSummary(
+                pl["repo"],
+                pl.get("revision", ""),
+                pl.get("source", ""),
+                int(pl.get("files", 0)),
+                int(pl.get("chunks", 0)),
+                float(pl.get("updated", 0.0)),
+            )
+        if found:
+            return sorted(found.values(), key=lambda r: r.name)
+        files: dict[str, int] = {}
+        revisions: dict[str, str] = {}
+        for p in self._scroll(
+            self.files_name, _match("kind", ["file"]), vectors=False, fields=["repo", "revision"]
+        ):
+            pl = p.payload or {}
+            files[pl["repo"]] = files.get(pl["repo"], 0) + 1
+            revisions[pl["repo"]] = pl.get("revision", "")
+        return [RepoSummary(n, revisions[n], "", files[n], self.count(n)) for n in sorted(files)]
+
+    def remove_repo(self, name: str) -> int:
+        """Delete a repository's chunks, file markers and summary; returns the chunks deleted.
+        Vectors it shared with other repositories stay with theirs."""
+        chunks = self.count(name)
+        if self.client.collection_exists(self.chunks_name):
+            self.client.delete(self.chunks_name, qm.FilterSelector(filter=_match("repo", [name])), wait=True)
+        if self.client.collection_exists(self.files_name):
+            self.client.delete(self.files_name, qm.FilterSelector(filter=_match("repo", [name])), wait=True)
+        return chunks
 
     # --- the search seam ------------------------------------------------------------------------
     def dense(self, vector: Vectors, k: int, scope: Scope) -> list[tuple[int, float]]:
@@ -285,6 +371,18 @@ def chunk_payload(repo: str, revision: str, chunk: Chunk, embed_key: str, is_hea
     }
 
 
+def _repo_payload(s: RepoSummary) -> dict[str, Any]:
+    return {
+        "kind": "repo",
+        "repo": s.name,
+        "revision": s.revision,
+        "source": s.source,
+        "files": s.files,
+        "chunks": s.chunks,
+        "updated": s.updated,
+    }
+
+
 def _match(key: str, values: Sequence[str]) -> qm.Filter:
     return qm.Filter(must=[qm.FieldCondition(key=key, match=qm.MatchAny(any=list(values)))])
 
@@ -300,4 +398,6 @@ def _scope(scope: Scope) -> qm.Filter | None:
         must_not.append(
             qm.FieldCondition(key="language", match=qm.MatchAny(any=list(scope.exclude_languages)))
         )
+    if scope.exclude_repos:
+        must_not.append(qm.FieldCondition(key="repo", match=qm.MatchAny(any=list(scope.exclude_repos))))
     return qm.Filter(must=must or None, must_not=must_not or None) if must or must_not else None

@@ -32,6 +32,7 @@ class Scope:
     languages: tuple[str, ...] = ()
     exclude_languages: tuple[str, ...] = ()
     repos: tuple[str, ...] = ()
+    exclude_repos: tuple[str, ...] = ()
 
 
 class SearchStore(Protocol):

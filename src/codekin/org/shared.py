@@ -3,25 +3,36 @@ checked against the workspace's encoder."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from codekin.embeddings.base import Encoder
 from codekin.index.search import Filters
-from codekin.org.qdrant_store import QdrantStore, StoreProblem
+from codekin.org.qdrant_store import QdrantStore, StoreProblem, api_key
 from codekin.org.search import OrgHit, StoreSearcher
 from codekin.org.spec import SpecError, parse_store
 
+NAMES_TTL = 60.0  # seconds the list of the store's repositories is reused
+
 
 class SharedIndex:
-    def __init__(self, address: str, load_encoder: Callable[[], Encoder], hybrid: bool = True) -> None:
+    def __init__(
+        self,
+        address: str,
+        load_encoder: Callable[[], Encoder],
+        hybrid: bool = True,
+        key_env: str = "QDRANT_API_KEY",
+    ) -> None:
+        """``key_env``: the environment variable holding a Qdrant server's API key."""
         try:
             spec = parse_store(address)
         except SpecError as exc:
             raise StoreProblem(str(exc)) from None
         if spec.kind == "local" and not Path(spec.path).is_dir():  # opening would create it
             raise StoreProblem(f"{spec.describe()}: no such directory (run: codekin org index)")
-        self.store = QdrantStore(spec)
+        self.store = QdrantStore(spec, key=api_key(key_env))
+        self._names: tuple[float, list[str]] | None = None
         try:
             manifest = self.store.manifest()
             if manifest is None:
@@ -44,6 +55,16 @@ class SharedIndex:
             raise
         except Exception as exc:  # the client's network and server errors have many types
             raise StoreProblem(f"searching {self.store.spec.describe()} failed: {exc}") from exc
+
+    def repo_names(self) -> list[str]:
+        """The store's repositories (read again after :data:`NAMES_TTL` seconds)."""
+        now = time.monotonic()
+        if self._names is None or now - self._names[0] > NAMES_TTL:
+            try:
+                self._names = (now, [r.name for r in self.store.repos()])
+            except Exception as exc:  # the client's network and server errors have many types
+                raise StoreProblem(f"listing {self.store.spec.describe()} failed: {exc}") from exc
+        return self._names[1]
 
     def close(self) -> None:
         self.store.close()

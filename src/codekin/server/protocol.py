@@ -62,6 +62,8 @@ class SearchItem(TypedDict):
     language: str
     preview: str
     explain: NotRequired[dict[str, Any]]  # with ``explain: true``: every signal that placed it
+    repo: NotRequired[str]  # with the org_store setting: the repository it is from
+    revision: NotRequired[str]  # and that repository's indexed commit ("" for a local folder)
 
 
 class SearchResult(TypedDict):
@@ -351,6 +353,8 @@ def search_item(hit: Hit, root: Path, encoding: Encoding, line_of: LineSource) -
     }
     if hit.explain is not None:
         item["explain"] = hit.explain
+    if repo := getattr(hit, "repo", ""):  # a hit of a search merged with a shared org index
+        item["repo"], item["revision"] = repo, getattr(hit, "revision", "")
     return item
 
 

@@ -15,6 +15,7 @@ from codekin.embeddings import Encoder, build_encoder
 from codekin.evaluation import history as eval_history
 from codekin.index.indexer import IndexStats, ProgressCallback
 from codekin.live_settings import LiveSettings
+from codekin.org.merge import OrgSearches
 from codekin.paths import path_to_uri, within
 from codekin.server.protocol import EvaluationStatus, FolderStatus, IndexStateName, IndexStatusResult
 from codekin.settings import ENCODER_KEYS, Settings, keys
@@ -136,6 +137,7 @@ class ServerState:
         self._pending: dict[Path, set[str]] = {}
         self.cancels: set[threading.Event] = set()  # of runs queued or running
         self.debouncer = Debouncer(self.queue_paths, Settings().debounce_ms)
+        self.org = OrgSearches()  # shared org indexes searched beside the folders (org_store)
 
     # --- folders ----------------------------------------------------------------------------
     def add_folder(self, root: Path, settings: Settings) -> FolderIndex:
@@ -274,6 +276,7 @@ class ServerState:
             folder.complete = False  # another model or chunker: the old answers do not apply
             ws.close()
         folder.workspace = Workspace(folder.root, folder.settings, encoder=encoder, wait_for_model=False)
+        folder.workspace.org = self.org
         return folder.workspace
 
     def needs_reindex(self, folder: FolderIndex, settings: Settings) -> bool:
@@ -367,3 +370,4 @@ class ServerState:
         for folder in self.folders.values():
             if folder.workspace is not None:
                 folder.workspace.close()
+        self.org.close()

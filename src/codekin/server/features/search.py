@@ -8,6 +8,8 @@ from typing import Any
 
 from codekin.context import ContextPiece, build_context
 from codekin.hit import Coverage, Hit
+from codekin.index.search import Filters
+from codekin.org.merge import org_uri
 from codekin.paths import path_to_uri, uri_to_path
 from codekin.server.core import CodekinServer
 from codekin.server.protocol import (
@@ -31,7 +33,7 @@ from codekin.server.protocol import (
 from codekin.server.state import FolderIndex
 from codekin.server.text import Lines, document_text
 
-Found = list[tuple[FolderIndex, Hit]]
+Found = list[tuple[FolderIndex | None, Hit]]  # None: a hit of the shared org index (org_store)
 
 
 def register(server: CodekinServer) -> None:
@@ -79,10 +81,22 @@ def search_folders(ls: CodekinServer, p: SearchParams) -> tuple[Found, Coverage]
     found: Found = []
     folders = searchable(ls)
     embedded = total = 0
+    # folders with a shared org index are ranked together with it (chunk results, unexplained)
+    merged = [
+        f for f in folders if f.workspace and f.workspace.settings.org_store and not (p.files or p.explain)
+    ]
+    if merged:
+        found += _org_search(ls, merged, p)
+        for f in merged:
+            assert f.workspace is not None
+            c = f.workspace.coverage()
+            embedded, total = embedded + c.embedded, total + c.total
     for folder in folders:
         ws = folder.workspace
         assert ws is not None
         languages, paths = p.languages or None, p.paths or None
+        if folder in merged:
+            continue
         if p.files:
             files = ws.files(p.query, p.limit, languages=languages, paths=paths, explain=p.explain)
             hits, coverage = [f.hits[0] for f in files], files.coverage
@@ -91,18 +105,32 @@ def search_folders(ls: CodekinServer, p: SearchParams) -> tuple[Found, Coverage]
             coverage = hits.coverage
         embedded, total = embedded + coverage.embedded, total + coverage.total
         found += [(folder, h) for h in hits]
-    if len(folders) > 1:  # several folders interleave by score; each keeps its own order (stable)
+    if len(folders) > 1 and len(merged) < len(folders):  # several lists interleave by score (stable)
         found.sort(key=lambda fh: -fh[1].score)
     return found[: p.limit], Coverage(embedded, total)
+
+
+def _org_search(ls: CodekinServer, folders: list[FolderIndex], p: SearchParams) -> Found:
+    of = {id(f.workspace): f for f in folders}
+    filters = Filters(tuple(p.languages), tuple(p.paths))
+    pairs = ls.state.org.search([f.workspace for f in folders if f.workspace], p.query, p.limit, filters)
+    return [(of[id(ws)] if ws is not None else None, hit) for ws, hit in pairs]
 
 
 def to_items(ls: CodekinServer, found: Found) -> list[SearchItem]:
     lines: dict[Path, Lines] = {}
     encoding = ls.position_encoding
-    return [
-        search_item(hit, folder.root, encoding, lines.setdefault(folder.root, Lines(ls, folder.root)))
-        for folder, hit in found
-    ]
+    out = []
+    for folder, hit in found:
+        if folder is None:  # no local checkout: a codekin-org: URI, columns taken as ASCII
+            item = search_item(hit, Path("/"), encoding, lambda path, row: None)
+            item["uri"] = org_uri(getattr(hit, "repo", ""), hit.path, getattr(hit, "revision", ""))
+        else:
+            item = search_item(
+                hit, folder.root, encoding, lines.setdefault(folder.root, Lines(ls, folder.root))
+            )
+        out.append(item)
+    return out
 
 
 def _document(ls: CodekinServer, uri: str) -> tuple[Path, FolderIndex]:

@@ -23,6 +23,7 @@ def register(server: CodekinServer) -> None:
 
         def run() -> list[tuple[Hit, SearchItem]]:
             found, _ = search_folders(ls, query)
+            found = [(f, h) for f, h in found if f is not None]  # symbols open files: local hits only
             return [(hit, item) for (_, hit), item in zip(found, to_items(ls, found), strict=True)]
 
         found = await ls.in_reader(run)
