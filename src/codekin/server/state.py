@@ -9,12 +9,13 @@ import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
+
+import attrs
 
 from codekin.embeddings import Encoder, load_encoder
 from codekin.index.indexer import IndexStats, ProgressCallback
 from codekin.paths import path_to_uri, within
-from codekin.server.protocol import FolderStatus, IndexStateName, IndexStatusResult
 from codekin.settings import Settings
 from codekin.watch import Debouncer, TreeWatcher, is_noise
 from codekin.workspace import Workspace
@@ -25,6 +26,33 @@ T = TypeVar("T")
 MAX_ERRORS = 20
 # Settings that can change without reopening the index.
 LIVE_SETTINGS = frozenset({"debounce_ms", "code_lens", "code_lens_threshold", "hybrid"})
+IndexStateName = Literal["indexing", "ready", "error"]
+
+
+@attrs.frozen
+class FolderStatus:
+    uri: str
+    state: IndexStateName
+    files: int
+    chunks: int
+    last_updated: float | None
+    errors: list[str]
+    partial: bool
+
+
+@attrs.frozen
+class IndexStatus:
+    """Where every folder's index stands (``codekin/indexStatus``, in server/wire.py's spelling)."""
+
+    state: IndexStateName
+    files: int
+    chunks: int
+    model: str
+    last_updated: float | None
+    errors: list[str]
+    partial: bool
+    watcher: str
+    folders: list[FolderStatus]
 
 
 class FolderIndex:
@@ -64,15 +92,9 @@ class FolderIndex:
         self.files, self.chunks, self.last_updated = status.files, status.chunks, status.last_updated
 
     def status(self) -> FolderStatus:
-        return {
-            "uri": self.uri,
-            "state": self.state,
-            "files": self.files,
-            "chunks": self.chunks,
-            "lastUpdated": self.last_updated,
-            "errors": list(self.errors),
-            "partial": self.partial,
-        }
+        return FolderStatus(
+            self.uri, self.state, self.files, self.chunks, self.last_updated, list(self.errors), self.partial
+        )
 
 
 class ServerState:
@@ -110,24 +132,24 @@ class ServerState:
     def index_dirs(self) -> list[Path]:
         return [f.workspace.index_dir for f in self.folders.values() if f.workspace is not None]
 
-    def status(self) -> IndexStatusResult:
+    def status(self) -> IndexStatus:
         folders = list(self.folders.values())
         states = {f.state for f in folders}
         state: IndexStateName = (
             "error" if "error" in states else "indexing" if "indexing" in states else "ready"
         )
         updated = [f.last_updated for f in folders if f.last_updated is not None]
-        return {
-            "state": state,
-            "files": sum(f.files for f in folders),
-            "chunks": sum(f.chunks for f in folders),
-            "model": ", ".join(dict.fromkeys(f.settings.model for f in folders)),
-            "lastUpdated": max(updated) if updated else None,
-            "errors": [e for f in folders for e in f.errors],
-            "partial": any(f.partial for f in folders),
-            "watcher": self.watcher,
-            "folders": [f.status() for f in folders],
-        }
+        return IndexStatus(
+            state=state,
+            files=sum(f.files for f in folders),
+            chunks=sum(f.chunks for f in folders),
+            model=", ".join(dict.fromkeys(f.settings.model for f in folders)),
+            last_updated=max(updated) if updated else None,
+            errors=[e for f in folders for e in f.errors],
+            partial=any(f.partial for f in folders),
+            watcher=self.watcher,
+            folders=[f.status() for f in folders],
+        )
 
     @property
     def partial(self) -> bool:
