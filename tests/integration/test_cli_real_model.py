@@ -1,4 +1,6 @@
-"""The command line as a user runs it, with the real default encoder (offline)."""
+"""The command line as a user runs it, with the real default encoder (offline): what the model ranks
+first. What each command prints and returns is checked fast, with the fake encoder, in
+tests/e2e/test_cli.py."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import pytest
 
 from codekin.settings import DEFAULT_MODEL
 
+pytestmark = pytest.mark.slow
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "sample_repo"
 
 
