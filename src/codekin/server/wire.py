@@ -269,7 +269,7 @@ def _structure_fn(cls: type[Any], converter: cattrs.Converter) -> Callable[[Any,
     def hook(value: Any, _: Any) -> Any:
         if not isinstance(value, Mapping):
             raise TypeError(f"expected an object, got {_json_type(value)}")
-        return structure(value, cls)
+        return structure({k: v for k, v in value.items() if v is not None}, cls)  # null: not given
 
     return hook
 
