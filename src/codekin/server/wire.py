@@ -250,7 +250,7 @@ def _problems(exc: BaseException, path: str) -> list[str]:
 
 
 def _format(exc: BaseException) -> str:
-    if isinstance(exc, WireError | TypeError) and str(exc):  # codekin's own messages
+    if isinstance(exc, WireError | TypeError) and str(exc):  # says what was expected (see core._strict)
         return str(exc)
     if isinstance(exc, KeyError):
         return "required field missing"
