@@ -39,6 +39,12 @@ async def client(lsp_client: CodekinClient, tmp_path_factory: pytest.TempPathFac
         HOLD.unlink(missing_ok=True)
 
 
+@pytest.fixture
+def released() -> None:
+    """The initial run's embedding let go (test_cancel_initial_indexing does it, when it runs)."""
+    HOLD.unlink(missing_ok=True)
+
+
 def messages(client: CodekinClient) -> str:
     return "\n".join(m.message for m in client.messages)
 
@@ -74,7 +80,7 @@ async def test_cancel_initial_indexing(client: CodekinClient) -> None:
     assert done["state"] == "ready" and done["partial"] is False and done["files"] == 6
 
 
-async def test_configuration_is_reread_on_change(client: CodekinClient) -> None:
+async def test_configuration_is_reread_on_change(client: CodekinClient, released: None) -> None:
     client.set_configuration({"maxFileBytes": -1, "exclude": ["go/**"]}, section="codekin")
     client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
     await wait_for(lambda: _has_message(client, "maxFileBytes"), "a showMessage about maxFileBytes")
@@ -88,7 +94,9 @@ async def test_configuration_is_reread_on_change(client: CodekinClient) -> None:
     assert all("/go/" not in item["uri"] for item in result["items"])
 
 
-async def test_an_unloadable_model_is_an_error_state_not_a_crash(client: CodekinClient) -> None:
+async def test_an_unloadable_model_is_an_error_state_not_a_crash(
+    client: CodekinClient, released: None
+) -> None:
     client.set_configuration({"model": "/nonexistent/model-dir"}, section="codekin")
     client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
 
