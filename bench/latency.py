@@ -170,13 +170,13 @@ def filtered(args: argparse.Namespace) -> int:
         ws = Workspace(root, Settings(index_dir=str(tmp / "index")), encoder=FakeEncoder(dim=384))
         stats = ws.index()
         searcher = Searcher(ws.code_index, ws.encoder)
-        store, vectors = ws.code_index.store, ws.code_index.vectors()
+        index, vectors = ws.code_index, ws.code_index.vectors()
         print(
-            f"index: {stats.chunks_total} chunks of {stats.files_total} files; languages {store.languages()}"
+            f"index: {stats.chunks_total} chunks of {stats.files_total} files; languages {index.languages()}"
         )
         rng = random.Random(3)
-        ids = store.chunk_ids()
-        probes = [v for v in store.vectors_for_ids(rng.sample(ids, 40))[1]]
+        ids = index.chunk_ids()
+        probes = [v for v in index.stored_vectors(rng.sample(ids, 40))[1]]
         cases = {
             "language go": Filters(languages=("go",)),
             "languages python+java": Filters(languages=("python", "java")),
@@ -200,7 +200,7 @@ def filtered(args: argparse.Namespace) -> int:
                 f"{label:<26}{passing:>9}{statistics.median(old_ms):>9.1f}{statistics.median(new_ms):>9.1f}"
                 f"{statistics.mean(recall):>12.3f}"
             )
-        chunks = store.chunks_by_ids(rng.sample(ids, 40))
+        chunks = index.chunks(rng.sample(ids, 40))
         where = [(root / c.path, c.start_line + 1) for c in chunks.values()]
         calls: dict[str, Callable[[int], object]] = {
             "similar_to(languages=[go])": lambda i: ws.similar_to(*where[i], languages=["go"]),
@@ -223,13 +223,13 @@ def filtered(args: argparse.Namespace) -> int:
 
 def full_scan(searcher: Searcher, qvec: Any, f: Filters, count: int) -> list[tuple[int, float]]:
     """The old filtered path: every passing row's vector read from SQLite and scored."""
-    store = searcher.index.store
-    passing = [cid for cid, _ in store.chunk_paths(f.languages or None, f.exclude_languages or None)]
+    index = searcher.index
+    passing = [cid for cid, _ in index.chunk_paths(f.languages or None, f.exclude_languages or None)]
     if f.paths:
         spec = f.path_spec()
-        chunks = store.chunks_by_ids(passing)
+        chunks = index.chunks(passing)
         passing = [c for c in passing if c in chunks and spec is not None and spec.match_file(chunks[c].path)]
-    found, rows = store.vectors_for_ids(passing)
+    found, rows = index.stored_vectors(passing)
     if not found:
         return []
     scores = rows @ qvec

@@ -5,7 +5,7 @@
 
 Datasets (see bench/_datasets.py): CoSQA dev (web query -> function file) and docstring ->
 function pairs mined from the standard library, indexed with docstrings removed. Systems:
-``bm25`` (codekin's FTS5 lexical index alone, ``Store.lexical_search``), ``dense``
+``bm25`` (codekin's FTS5 lexical index alone, ``CodeIndex.lexical_search``), ``dense``
 (``Settings(hybrid=False)``) and ``hybrid`` (the default settings). Each model's index is built
 once through ``Workspace.index`` and opened twice (dense, hybrid); nothing is re-embedded.
 Work files live in a temporary directory; the assembled mpnet model in ``.bench-cache/``.
@@ -30,7 +30,7 @@ from typing import Any, Protocol
 
 from _datasets import Dataset, Query, Target, load_cosqa, load_stdlib
 from _models import DEFAULT_CACHE, resolve, short_name
-from _variants import Variant, parse_variants, with_query_options
+from _variants import Variant, parse_variants
 
 import codekin
 from codekin import Settings, Workspace
@@ -124,11 +124,11 @@ def evaluate(
 
 
 def lexical_searcher(ws: Workspace, k: int = K) -> Callable[[str], list[LexicalHit]]:
-    store = ws.code_index.store
+    index = ws.code_index
 
     def search(query: str) -> list[LexicalHit]:
-        ids = [cid for cid, _ in store.lexical_search(query, k)]
-        chunks = store.chunks_by_ids(ids)
+        ids = [cid for cid, _ in index.lexical_search(query, k)]
+        chunks = index.chunks(ids)
         return [
             LexicalHit(chunks[c].path, chunks[c].start_line + 1, chunks[c].end_line + 1)
             for c in ids
@@ -220,8 +220,8 @@ def run_model(
             log.warning("%s: reopening the index re-embedded %d chunks", dataset, again.embedded)
         add("hybrid", name, *evaluate(partial(hybrid_ws.search, k=k), queries, k))
         for vname, v in (variants or {}).items():
-            searcher = Searcher(hybrid_ws.code_index, encoder, hybrid=True, ranking=v.ranking)
-            run = with_query_options(v, partial(searcher.search, k=k))
+            searcher = Searcher(hybrid_ws.code_index, encoder, ranking=v.ranking, query_options=v.query)
+            run = partial(searcher.search, k=k)
             add(f"hybrid:{vname}", name, *evaluate(run, queries, k))
     shutil.rmtree(index_dir, ignore_errors=True)
     return rows

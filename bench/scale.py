@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from codekin.embeddings import load_encoder
+from codekin.embeddings import build_encoder
 from codekin.embeddings.base import Encoder
 from codekin.embeddings.fake import FakeEncoder
 from codekin.org.pipeline import OrgIndexer, OrgOptions
@@ -204,7 +204,7 @@ def main() -> int:
         dim = 64
         if not args.skip_real:
             real_roots = [r for r in roots if r.name == args.real_repo.split("+")[-1]]
-            encoder = load_encoder(args.model)
+            encoder = build_encoder(args.model)
             dim = encoder.dim
             print(f"\n{args.model} ({dim} dims) on {args.real_repo}:")
             reference = single(real_roots, encoder, scratch, "model")

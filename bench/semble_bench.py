@@ -8,7 +8,7 @@ Each repository's searched folder is indexed once per model with the real pipeli
 (``Workspace(root, Settings(model=..., index_dir=...))``, index under
 ``.bench-cache/semble/<repo>/index-<model>``) and reused by later runs. Systems:
 
-* ``bm25``   — codekin's lexical index alone (``Store.lexical_search``);
+* ``bm25``   — codekin's lexical index alone (``CodeIndex.lexical_search``);
 * ``dense``  — the encoder alone (``Settings(hybrid=False)``);
 * ``hybrid`` — dense + BM25 fused by plain reciprocal rank (no code-aware ranking);
 * ``ranked`` — what ``Workspace.search`` returns: hybrid + code-aware ranking (the default);
@@ -28,17 +28,19 @@ import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _models import DEFAULT_CACHE, resolve  # noqa: E402
-from _variants import Variant, ablation_variants, parse_variants, with_query_options  # noqa: E402
+from _variants import Variant, ablation_variants, parse_variants  # noqa: E402
 from semble_data import SUBSET, K, Repo, ensure_tree, load_repos, ndcg_at_k, tree_revision  # noqa: E402
 
 from codekin import Workspace  # noqa: E402
 from codekin.embeddings.base import Encoder, Vectors  # noqa: E402
+from codekin.index.lexical import DEFAULT_QUERY, QueryOptions  # noqa: E402
 from codekin.index.search import Searcher  # noqa: E402
 from codekin.settings import DEFAULT_MODEL, Settings  # noqa: E402
 
@@ -78,14 +80,9 @@ def model_slug(model: str) -> str:
 
 
 def make_encoder(model: str) -> Encoder:
-    if model == "fake":
-        from codekin.embeddings.fake import FakeEncoder
+    from codekin.embeddings import build_encoder
 
-        return FakeEncoder()
-    from codekin.embeddings import load_encoder
-
-    s = Settings(model=model)
-    return load_encoder(model, device="cpu", batch_size=s.batch_size, max_tokens=s.max_tokens)
+    return build_encoder(model, Settings(model=model, device="cpu"))
 
 
 def open_workspace(
@@ -130,11 +127,11 @@ def searchers(
     ws: Workspace, systems: list[str], ablations: dict[str, Variant]
 ) -> dict[str, Callable[[str], list[str]]]:
     out: dict[str, Callable[[str], list[str]]] = {}
-    store = ws.code_index.store
+    index = ws.code_index
 
-    def bm25(query: str) -> list[str]:
-        ids = [cid for cid, _ in store.lexical_search(query, K)]
-        chunks = store.chunks_by_ids(ids)
+    def bm25(query: str, options: QueryOptions = DEFAULT_QUERY) -> list[str]:
+        ids = [cid for cid, _ in index.lexical_search(query, K, options=options)]
+        chunks = index.chunks(ids)
         return [chunks[c].path for c in ids if c in chunks]
 
     def via(searcher: Searcher) -> Callable[[str], list[str]]:
@@ -142,11 +139,11 @@ def searchers(
 
     def variant(v: Variant) -> Callable[[str], list[str]]:
         if v.lexical_only:
-            return with_query_options(v, bm25)
+            return partial(bm25, options=v.query)
         if v.files:
-            searcher = Searcher(ws.code_index, ws.encoder, hybrid=True, file_ranking=v.ranking)
-            return with_query_options(v, lambda q: [f.path for f in searcher.search_files(q, K)])
-        return with_query_options(v, via(Searcher(ws.code_index, ws.encoder, hybrid=True, ranking=v.ranking)))
+            searcher = Searcher(ws.code_index, ws.encoder, file_ranking=v.ranking, query_options=v.query)
+            return lambda q: [f.path for f in searcher.search_files(q, K)]
+        return via(Searcher(ws.code_index, ws.encoder, ranking=v.ranking, query_options=v.query))
 
     for system in systems:
         if system == "bm25":

@@ -16,7 +16,7 @@ Corpus: every distinct function, one file each (``orig/<id>.py``, ``clone/<id>_<
 by the real pipeline. Query: each rewrite's chunk through ``Workspace.similar_to`` (what "find
 similar" at the cursor runs); relevant: the other files of the same function (its original and
 its other rewrites). Baseline side by side: BM25 with the rewrite's text as the query
-(``Store.lexical_search``). MRR@10, recall@1 and recall@10 over files, overall and per language.
+(``CodeIndex.lexical_search``). MRR@10, recall@1 and recall@10 over files, overall and per language.
 ``--mask-names`` renames each function (and its recursive calls) to ``f``, so a shared name
 cannot carry the match.
 
@@ -176,10 +176,10 @@ def algorithms_corpus(impls: Sequence[_algorithms.Implementation]) -> Corpus:
 
 
 def similar_search(ws: Workspace) -> Callable[[str], list[str]]:
-    store = ws.code_index.store
+    index = ws.code_index
 
     def search(path: str) -> list[str]:
-        chunks = store.chunks_of_file(path)
+        chunks = index.chunks_of_file(path)
         if not chunks:
             return []
         hits = ws.similar_to(ws.root / path, chunks[0][1].start_line + 1, k=3 * K)
@@ -208,22 +208,22 @@ def file_similar(ws: Workspace) -> Callable[[str], list[str]]:
 
 def dense_search(ws: Workspace, texts: dict[str, str]) -> Callable[[str], list[str]]:
     """Plain dense retrieval: the file embedded as one text, its nearest chunks."""
-    store, vectors = ws.code_index.store, ws.code_index.vectors()
+    index, vectors = ws.code_index, ws.code_index.vectors()
 
     def search(path: str) -> list[str]:
         found = vectors.search(ws.encoder.embed_documents([texts[path]])[0], 3 * K + 20)
-        chunks = store.chunks_by_ids([cid for cid, _ in found])
+        chunks = index.chunks([cid for cid, _ in found])
         return [chunks[cid].path for cid, _ in found if cid in chunks]
 
     return search
 
 
 def lexical_search(ws: Workspace, texts: dict[str, str]) -> Callable[[str], list[str]]:
-    store = ws.code_index.store
+    index = ws.code_index
 
     def search(path: str) -> list[str]:
-        ids = [cid for cid, _ in store.lexical_search(texts[path], 3 * K)]
-        chunks = store.chunks_by_ids(ids)
+        ids = [cid for cid, _ in index.lexical_search(texts[path], 3 * K)]
+        chunks = index.chunks(ids)
         return [chunks[c].path for c in ids if c in chunks]
 
     return search
@@ -299,7 +299,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 started = time.perf_counter()
                 stats = ws.index()
                 took = time.perf_counter() - started
-                unchunked = sum(1 for rel in corpus.files if not ws.code_index.store.chunks_of_file(rel))
+                unchunked = sum(1 for rel in corpus.files if not ws.code_index.chunks_of_file(rel))
                 log.info(
                     "%s: %d chunks in %.1f s (%d files without a chunk)",
                     name,

@@ -65,8 +65,8 @@ def _copy_corpus(src: Path, dst: Path, max_files: int) -> int:
 
 def corpus_texts(root: str) -> tuple[int, list[str]]:
     """The files and the encoder inputs codekin makes from their chunks, in file order."""
+    from codekin.embeddings.inputs import encoder_input
     from codekin.files import FileFilter, read_source
-    from codekin.index.indexer import encoder_input
     from codekin.parsers import chunk_file
 
     texts: list[str] = []
@@ -81,10 +81,10 @@ def run_transformers(root: str, max_tokens: int, batch_size: int) -> dict[str, A
     import torch
     from transformers import AutoModel, AutoTokenizer
 
-    from codekin.embeddings.hf import resolve_model_path
+    from codekin.embeddings.registry import model_path
 
     t0 = time.perf_counter()
-    path = resolve_model_path(MODEL)
+    path = model_path(MODEL)
     tokenizer, model = AutoTokenizer.from_pretrained(path), AutoModel.from_pretrained(path).eval()
     load = time.perf_counter() - t0
     start = time.perf_counter()
@@ -108,10 +108,10 @@ def run_transformers(root: str, max_tokens: int, batch_size: int) -> dict[str, A
 def run_sentence_transformers(root: str, max_tokens: int, batch_size: int) -> dict[str, Any]:
     from sentence_transformers import SentenceTransformer
 
-    from codekin.embeddings.hf import resolve_model_path
+    from codekin.embeddings.registry import model_path
 
     t0 = time.perf_counter()
-    model = SentenceTransformer(resolve_model_path(MODEL), device="cpu")
+    model = SentenceTransformer(model_path(MODEL), device="cpu")
     model.max_seq_length = max_tokens
     load = time.perf_counter() - t0
     start = time.perf_counter()
@@ -169,10 +169,11 @@ def parity_note(backend: str) -> str:
     """How the runtime's export fared against torch (from its cached build report)."""
     if not backend.startswith("onnx"):
         return ""
-    from codekin.embeddings.hf import resolve_model_path, weights_hash
+    from codekin.embeddings.hf import weights_hash
     from codekin.embeddings.onnx_cache import read_report
+    from codekin.embeddings.registry import model_path
 
-    report = read_report(weights_hash(Path(resolve_model_path(MODEL))))
+    report = read_report(weights_hash(Path(model_path(MODEL))))
     if report is None:
         return "no report"
     int8 = backend == "onnx-int8"
@@ -200,9 +201,9 @@ def run_compute_limit(root: str, max_tokens: int, batch_size: int) -> dict[str, 
     """Seconds the forward pass needs at the measured matmul rate, on the real token counts."""
     from transformers import AutoConfig, AutoTokenizer
 
-    from codekin.embeddings.hf import resolve_model_path
+    from codekin.embeddings.registry import model_path
 
-    path = resolve_model_path(MODEL)
+    path = model_path(MODEL)
     config, tokenizer = AutoConfig.from_pretrained(path), AutoTokenizer.from_pretrained(path)
     files, texts = corpus_texts(root)
     lengths = [len(ids) for ids in tokenizer(texts, truncation=True, max_length=max_tokens)["input_ids"]]

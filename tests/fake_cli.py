@@ -23,13 +23,13 @@ _SCRIPT = (
     "import codekin.workspace as w\n"
     "from codekin.embeddings.fake import FakeEncoder\n"
     "MODELS = json.loads(sys.argv[1])\n"
-    "def load(model, **kwargs):\n"
+    "def load(model, *args, **kwargs):\n"
     "    if model not in MODELS:\n"
     "        return FakeEncoder()\n"
     "    encoder = FakeEncoder(dim=MODELS[model])\n"
     "    encoder.model_id = model\n"
     "    return encoder\n"
-    "w.load_encoder = load\n"
+    "w.build_encoder = load\n"
     "from codekin.cli import main\n"
     "sys.exit(main(sys.argv[2:]))\n"
 )
@@ -60,7 +60,7 @@ def cli_in_process(root: Path, *args: str, stdin: str | None = None) -> subproce
     given = io.TextIOWrapper(io.BytesIO((stdin or "").encode()), encoding="utf-8")
     argv = [*args, "--root", str(root)]
     with (
-        mock.patch.object(w, "load_encoder", lambda model, **kwargs: FakeEncoder()),
+        mock.patch.object(w, "build_encoder", lambda model, *args, **kwargs: FakeEncoder()),
         mock.patch.dict(os.environ, {"HOME": str(root)}),
         mock.patch.object(sys, "stdin", given),
         redirect_stdout(out),

@@ -275,7 +275,7 @@ def run_index(root: Path) -> dict[str, Any]:
         ]
         return {
             "skipped": stats.skipped,
-            "indexed": sorted(ws.code_index.store.file_rows()),
+            "indexed": sorted(ws.code_index.file_rows()),
             "found": found,
             "skip_logs": first_run_logs,
             "second_run_skipped": again.skipped,

@@ -166,7 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="contrastive fine-tuning (in-batch negatives), resumable")
     p.add_argument("--data", type=Path, default=DEFAULT_CACHE / "pairs" / "train.jsonl")
     p.add_argument("--out", type=Path, default=DEFAULT_CACHE / "runs" / "run")
-    p.add_argument("--model", default=BASE_MODEL, help="starting weights (packaged name or directory)")
+    p.add_argument("--model", default=BASE_MODEL, help="starting weights (model name, alias or directory)")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--lr", type=float, default=3e-5)
     p.add_argument("--warmup", type=int, default=100)
@@ -198,7 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("merge", help="interpolate fine-tuned weights toward the base model (WiSE-FT)")
     p.add_argument("tuned", type=Path, help="training run folder or model directory")
-    p.add_argument("--base", default=BASE_MODEL, help="base weights (packaged name or directory)")
+    p.add_argument("--base", default=BASE_MODEL, help="base weights (model name, alias or directory)")
     p.add_argument("--alpha", type=float, default=0.5, help="share of the fine-tuned weights")
     p.add_argument("--out", type=Path, required=True)
     p.set_defaults(func=_cmd_merge)

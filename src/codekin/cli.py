@@ -18,20 +18,22 @@ from typing import Any
 from codekin.agents.install import AGENTS_BLOCK, CLIENTS, client_config, write_agents_block
 from codekin.evaluation import (
     DatasetError,
+    EvalQuery,
     EvalReport,
     evaluate,
     load_dataset,
     mine_repository,
     write_dataset,
 )
+from codekin.evaluation import feedback as eval_feedback
 from codekin.evaluation import history as eval_history
 from codekin.evaluation.compare import Comparison, compare
 from codekin.hit import Coverage, FileHit, Hit
 from codekin.index import explain
+from codekin.index.code_index import CorruptIndex
 from codekin.index.indexer import IndexProgress, IndexStats
 from codekin.index.lock import IndexLocked
-from codekin.index.store import CorruptIndex
-from codekin.settings import BACKENDS, Settings, load_file_settings, merge
+from codekin.settings import BACKENDS, Source, project_sources, resolve
 from codekin.workspace import Workspace
 
 log = logging.getLogger("codekin")
@@ -166,7 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="measure search quality: on a JSONL query set, or on queries mined from doc comments",
         description='Scores search on DATASET (JSONL, one {"query": ..., "path": ...[, "start_line": N, '
         '"end_line": M]} per line) or, with --mine, on queries made from the first sentence of this '
-        "repository's doc comments, searched in a copy with those comments removed.",
+        "repository's doc comments, searched in a copy with those comments removed, or, with "
+        "--feedback, on the search results opened in the editors (setting feedback = true).",
     )
     p.add_argument("dataset", nargs="?", default=None, help="JSONL query set (paths relative to the root)")
     p.add_argument(
@@ -177,7 +180,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", type=int, default=0, help="with --mine: seed of the query sample (default 0)")
     p.add_argument(
-        "--save-dataset", metavar="FILE", default=None, help="with --mine: also write the queries here"
+        "--feedback",
+        action="store_true",
+        help="the query set is the results opened in the editors (setting feedback = true), logged "
+        "in the index dir's feedback.jsonl: each query's answer is the chunk opened for it",
+    )
+    p.add_argument(
+        "--save-dataset",
+        metavar="FILE",
+        default=None,
+        help="with --mine or --feedback: also write the queries here",
     )
     p.add_argument(
         "--files", action="store_true", help="score file results (search --files) instead of chunks"
@@ -223,15 +235,15 @@ def _setup_logging(verbose: int) -> None:
 
 def open_workspace(args: argparse.Namespace) -> Workspace:
     root = Path(getattr(args, "path", None) or args.root or ".")
-    settings, problems = load_file_settings(root.resolve()) if root.is_dir() else (Settings(), [])
+    files = project_sources(root.resolve()) if root.is_dir() else []
     overrides: dict[str, Any] = {
         "model": args.model,
         "backend": args.backend,
         "index_dir": args.index_dir,
         "store": getattr(args, "store", None),
     }
-    settings, more = merge(settings, overrides, "command line")
-    for problem in problems + more:
+    settings, problems = resolve(*files, Source("command line", overrides))
+    for problem in problems:
         log.warning("%s", problem)
     return Workspace(root, settings)
 
@@ -440,7 +452,7 @@ def cmd_search(ws: Workspace, args: argparse.Namespace) -> int:
 def _print_provenance(ws: Workspace) -> None:
     """The model, weights and index generation the explained scores came from (one line)."""
     m = ws.code_index.manifest
-    generation = ws.code_index.store.generation()
+    generation = ws.code_index.generation()
     print(f"explained with model {m.model} (weights {m.model_hash[:16]}), index generation {generation}")
 
 
@@ -601,13 +613,21 @@ def cmd_doctor(ws: Workspace, args: argparse.Namespace) -> int:
 
 
 def cmd_eval(ws: Workspace, args: argparse.Namespace) -> int:
-    if bool(args.dataset) == bool(args.mine):
-        raise LookupError("give either a DATASET file or --mine (see codekin eval --help)")
+    if [bool(args.dataset), args.mine, args.feedback].count(True) != 1:
+        raise LookupError("give one of a DATASET file, --mine or --feedback (see codekin eval --help)")
     models: list[str | None] = list(args.compare) if args.compare else [None]  # None: the configured one
     if args.dataset:
         queries = load_dataset(args.dataset)  # before indexing: a bad file fails fast
         root, index_base = ws.root, ws.index_dir / "compare"
         dataset, source = str(Path(args.dataset).resolve()), f"from {args.dataset}"
+    elif args.feedback:
+        queries, root, index_base = _feedback_queries(ws), ws.root, ws.index_dir / "compare"
+        if args.save_dataset:
+            write_dataset(queries, args.save_dataset)
+        dataset, source = (
+            "feedback",
+            f"from the results opened in the editors ({eval_feedback.FEEDBACK_NAME})",
+        )
     else:
         work = ws.index_dir / "eval-mined"
         _note(args, f"mining doc comments of {ws.root} into a stripped copy at {work / 'tree'} …")
@@ -617,6 +637,7 @@ def cmd_eval(ws: Workspace, args: argparse.Namespace) -> int:
             limit=args.limit,
             seed=args.seed,
             max_chunk_bytes=ws.settings.max_chunk_bytes,
+            redactor=ws.redactor,
         )
         if not mined.queries:
             raise LookupError(f"no documented definitions with a usable doc comment in {mined.files} files")
@@ -643,6 +664,16 @@ def cmd_eval(ws: Workspace, args: argparse.Namespace) -> int:
     return 0
 
 
+def _feedback_queries(ws: Workspace) -> list[EvalQuery]:
+    opened = eval_feedback.read(ws.index_dir)
+    if not opened:
+        raise LookupError(
+            f"no opened results are logged in {ws.index_dir / eval_feedback.FEEDBACK_NAME}: set "
+            "feedback = true and open search results in the editor"
+        )
+    return eval_feedback.to_dataset(opened)
+
+
 @contextmanager
 def _eval_workspace(ws: Workspace, root: Path, index_base: Path, model: str | None) -> Iterator[Workspace]:
     """Where one model is evaluated: the workspace itself for its own model on its own tree;
@@ -664,8 +695,8 @@ def _eval_workspace(ws: Workspace, root: Path, index_base: Path, model: str | No
 
 def _record(ws: Workspace, target: Workspace, report: EvalReport, dataset: str) -> None:
     """Append the run to the history of ``ws``'s index (codekin status reads it for drift)."""
-    store = target.code_index.store
-    corpus = (store.generation(), *store.counts())
+    index = target.code_index
+    corpus = (index.generation(), *index.counts())
     encoder = target.encoder
     record = eval_history.EvalRecord.of(report, dataset, target.settings.model, encoder.model_hash, corpus)
     try:

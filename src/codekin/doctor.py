@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from codekin.index import layout
+from codekin.index.code_index import CodeIndex, CorruptIndex
 from codekin.index.layout import DB_NAME, MANIFEST_NAME, VECTORS_NAME
 from codekin.index.lock import backend, read_holder
 from codekin.index.manifest import Manifest, read_manifest
-from codekin.index.store import CorruptIndex, Store
 from codekin.index.vectors import EXACT_BELOW, VectorIndex
 
 if TYPE_CHECKING:
@@ -73,23 +73,22 @@ def diagnose(ws: Workspace, *, sample: int = 200, k: int = 10) -> DoctorReport:
         return DoctorReport(str(ws.root), str(ws.index_dir), checks)
     checks += _layout(ws, data)
     try:
-        store = Store(data / DB_NAME, readonly=True)
+        index = CodeIndex.as_built(data)
     except CorruptIndex as exc:
         checks.append(
             Check("database", "fail", f"cannot be opened: {exc} (the next `codekin index` rebuilds it)")
         )
         return DoctorReport(str(ws.root), str(ws.index_dir), checks)
     try:
-        checks.append(_database(store))
+        checks.append(_database(index))
         if checks[-1].status == "fail":
             return DoctorReport(str(ws.root), str(ws.index_dir), checks)
-        recorded = Manifest.from_meta(store.meta()) or read_manifest(data / MANIFEST_NAME)
-        manifest = _manifest(ws, recorded, data)
+        manifest = _manifest(ws, index.recorded, data)
         checks.append(manifest)
-        vectors, vector_checks = _vectors(store, data, recorded)
+        vectors, vector_checks = _vectors(index, data)
         checks += vector_checks
     finally:
-        store.close()
+        index.close()
     if manifest.status == "fail":  # built for other settings: the files are all owed anyway
         checks.append(Check("stale files", "warn", "not checked: the index is rebuilt for the new settings"))
     else:
@@ -111,13 +110,13 @@ def _layout(ws: Workspace, data: Path) -> list[Check]:
     return out
 
 
-def _database(store: Store) -> Check:
-    problem = store.quick_check()
+def _database(index: CodeIndex) -> Check:
+    problem = index.quick_check()
     if problem:
         return Check(
             "database", "fail", f"PRAGMA quick_check: {problem} (the next `codekin index` rebuilds it)"
         )
-    files, chunks = store.counts()
+    files, chunks = index.counts()
     return Check(
         "database",
         "ok",
@@ -155,12 +154,12 @@ def _manifest(ws: Workspace, recorded: Manifest | None, data: Path) -> Check:
     return Check("manifest", "ok", detail, facts)
 
 
-def _vectors(store: Store, data: Path, recorded: Manifest | None) -> tuple[VectorIndex | None, list[Check]]:
+def _vectors(index: CodeIndex, data: Path) -> tuple[VectorIndex | None, list[Check]]:
     """The saved vector file against the chunks; the vectors to measure (the file, or the ones
     the next open rebuilds from the store)."""
-    dim = recorded.dim if recorded else 0
-    chunk_ids = set(store.chunk_ids())
-    unembedded = store.chunks_without_vector()
+    dim = index.recorded.dim if index.recorded else 0
+    chunk_ids = set(index.chunk_ids())
+    unembedded = index.unembedded_ids()
     checks: list[Check] = []
     if unembedded:
         shown = ", ".join(map(str, unembedded[:SHOWN]))
@@ -180,10 +179,10 @@ def _vectors(store: Store, data: Path, recorded: Manifest | None) -> tuple[Vecto
             )
         rebuilt = VectorIndex(dim) if dim > 0 else None
         if rebuilt is not None:
-            for ids, rows in store.iter_vectors():
+            for ids, rows in index.iter_stored_vectors():
                 rebuilt.add(ids, rows)
         return rebuilt, checks
-    current = (saved.generation, saved.store_id) == (store.generation(), store.store_id)
+    current = (saved.generation, saved.store_id) == (index.generation(), index.store_id)
     held = {int(i) for i in saved.ids()}
     orphans = sorted(held - chunk_ids)
     missing = sorted(chunk_ids - held - set(unembedded))
@@ -191,7 +190,7 @@ def _vectors(store: Store, data: Path, recorded: Manifest | None) -> tuple[Vecto
     if not current:
         detail = (
             f"the vector file is behind the store (generation {saved.generation}, store "
-            f"{store.generation()}): rebuilt from the stored embeddings on open"
+            f"{index.generation()}): rebuilt from the stored embeddings on open"
         )
         checks.append(Check("vectors", "warn", detail, facts))
     elif orphans or missing:

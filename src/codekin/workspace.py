@@ -6,7 +6,6 @@ import functools
 import logging
 import shutil
 import threading
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -14,26 +13,26 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from codekin.context import Context, build_context
 from codekin.doctor import DoctorReport, diagnose
-from codekin.embeddings import Encoder, load_encoder
+from codekin.embeddings import Encoder, build_encoder
+from codekin.embeddings.deferred import encoder_ready, prefetch
 from codekin.evaluation import history as eval_history
-from codekin.files import FileFilter, path_key, rel_path
+from codekin.files import IGNORE_FILES, FileFilter, path_key, rel_path
 from codekin.hit import Coverage, FileHit, Hit, Results
 from codekin.index import layout
-from codekin.index.code_index import CodeIndex, prepare_dir
+from codekin.index.code_index import CodeIndex, CorruptIndex, IndexNotBuilt, prepare_dir, recorded_manifest
 from codekin.index.indexer import Indexer, IndexStats, ProgressCallback
-from codekin.index.layout import DB_NAME, MANIFEST_NAME
+from codekin.index.layout import DB_NAME
 from codekin.index.lock import IndexLocked, ReadOnlyIndex, WriteLock
-from codekin.index.manifest import FORMAT_VERSION, Manifest, read_manifest
+from codekin.index.manifest import FORMAT_VERSION, Manifest
 from codekin.index.query_cache import QueryVectors
 from codekin.index.ranking import NON_CODE_LANGUAGES
 from codekin.index.search import Filters, Searcher, to_hit
 from codekin.index.similar import SimilarQuery, code_query, stored_query
-from codekin.index.store import CorruptIndex, Store
 from codekin.parsers import CHUNKER_VERSION
 from codekin.parsers.model import Chunk
 from codekin.redact import Redactor
 from codekin.safetext import valid_text
-from codekin.settings import Settings, load_file_settings
+from codekin.settings import Settings, project_sources, resolve
 
 if TYPE_CHECKING:
     from codekin.org.shared import SharedIndex
@@ -110,15 +109,18 @@ class Workspace:
         *,
         encoder: Encoder | None = None,
         store: str | None = None,
+        wait_for_model: bool = True,
     ) -> None:
         """``store``: search a shared org index (``qdrant-local:DIR``, ``qdrant://HOST:PORT/C``)
-        instead of the local one, as the ``store`` setting does."""
+        instead of the local one, as the ``store`` setting does. ``wait_for_model=False``: while
+        the encoder is still loading, searches answer by keywords and the ranking (marked
+        ``lexical_only``) instead of waiting for it (an editor's first searches)."""
         self.root = Path(root).resolve()
         if not self.root.is_dir():
             raise NotADirectoryError(f"workspace root {self.root} is not a directory")
         self.settings_problems: list[str] = []
         if settings is None:
-            settings, self.settings_problems = load_file_settings(self.root)
+            settings, self.settings_problems = resolve(*project_sources(self.root))
             for problem in self.settings_problems:
                 log.warning("%s", problem)
         self.settings = settings.replace(store=store) if store else settings
@@ -127,6 +129,7 @@ class Workspace:
             Path(settings.index_dir).expanduser().resolve() if settings.index_dir else self.root / ".codekin"
         )
         self._encoder = encoder
+        self.wait_for_model = wait_for_model
         self._index: CodeIndex | None = None
         self._identity: tuple[str, int, int] | None = None  # of the live index we have open
         self._open_lock = threading.RLock()
@@ -146,19 +149,17 @@ class Workspace:
             log.warning("%s", problem)
         self.settings_problems += self.redactor.problems
 
+    def apply_live(self, settings: Settings) -> None:
+        """Take the live part of ``settings`` (search); what shapes the index stays as opened."""
+        self.settings = self.settings.with_live(settings)
+
     # --- lazily opened parts ----------------------------------------------------------------
     @property
     def encoder(self) -> Encoder:
         with self._open_lock:
             if self._encoder is None:
-                s = self.settings
-                self._encoder = load_encoder(
-                    s.model,
-                    device=s.device,
-                    batch_size=s.batch_size,
-                    max_tokens=s.max_tokens,
-                    backend=s.backend,
-                )
+                # the index opens with the model's identity while its weights load behind
+                self._encoder = build_encoder(self.settings.model, self.settings, defer=True)
             return self._encoder
 
     @property
@@ -203,7 +204,7 @@ class Workspace:
 
     def _searcher(self) -> Searcher:
         index = self.code_index
-        if index.rebuilt_reason and index.store.counts()[0] == 0:
+        if index.rebuilt_reason and index.counts().files == 0:
             why = index.rebuilt_reason.removeprefix("index rebuilt: ")
             raise CorruptIndex(f"{why}; `codekin index` rebuilds it", reported=True)
         if index.mismatch:  # e.g. a model change whose rebuild beside has not been swapped in yet
@@ -214,6 +215,9 @@ class Workspace:
                 index.mismatch,
             )
             return Searcher(index, None, hybrid=True)  # its vectors are another model's
+        if not self.wait_for_model and not encoder_ready(self.encoder):
+            prefetch(self.encoder, documents=False)
+            return Searcher(index, None, hybrid=True)  # keywords now; full fusion once loaded
         return Searcher(index, self.encoder, hybrid=self.settings.hybrid, queries=self.query_vectors)
 
     def _lexical_searcher(self) -> Searcher:
@@ -236,11 +240,7 @@ class Workspace:
                     f"there is no index in {self.index_dir} yet: run `codekin index` first "
                     "(a lexical search never loads the model, so it cannot build one)"
                 )
-            store = Store(data / DB_NAME, readonly=True)
-            try:
-                recorded = Manifest.from_meta(store.meta()) or read_manifest(data / MANIFEST_NAME)
-            finally:
-                store.close()
+            recorded = recorded_manifest(data)
             if recorded is None or recorded.format < 0:
                 raise LookupError(
                     f"the index in {data} does not record how it was built: run `codekin index`"
@@ -276,7 +276,7 @@ class Workspace:
         elif full or live.mismatch:
             return self._rebuild_beside(live.mismatch, progress, cancel)
         try:
-            if not live.verified and (problem := live.store.quick_check()):
+            if not live.verified and (problem := live.quick_check()):
                 raise CorruptIndex(problem)
             live.verified = False  # checked again by the next full run
             return self._run_all(live, progress, cancel)
@@ -288,7 +288,7 @@ class Workspace:
         self, index: CodeIndex, progress: ProgressCallback | None, cancel: threading.Event | None
     ) -> IndexStats:
         stats = self._indexer(index).update_all(progress, cancel)
-        index.store.set_meta("last_updated", str(time.time()))
+        index.mark_updated()
         if not stats.cancelled:
             layout.rebuild_done(index.dir)
             index.rebuilt_reason = None
@@ -296,7 +296,7 @@ class Workspace:
 
     def _nothing_to_serve(self, live: CodeIndex) -> bool:
         """The live index holds no chunks and no rebuild waits beside it to be resumed."""
-        return live.store.counts()[1] == 0 and not layout.next_dir(self.index_dir).is_dir()
+        return live.counts().chunks == 0 and not layout.next_dir(self.index_dir).is_dir()
 
     def _rebuild_beside(
         self, mismatch: str | None, progress: ProgressCallback | None, cancel: threading.Event | None
@@ -346,7 +346,7 @@ class Workspace:
                 building.mismatch,
             )
             building.clear()
-        elif (done := building.store.counts()[0]) > 0:
+        elif (done := building.counts().files) > 0:
             log.info("resuming the rebuild in %s (%d files already done)", nxt, done)
         return building
 
@@ -383,7 +383,7 @@ class Workspace:
         overlay_rels = {
             r: t for p, t in (overlays or {}).items() if (r := rel_path(self.root, p)) is not None
         }
-        if any(r.rsplit("/", 1)[-1] in (".gitignore", ".ignore", ".codekinignore") for r in rels):
+        if any(r.rsplit("/", 1)[-1] in IGNORE_FILES for r in rels):
             self.file_filter.forget_ignore_files()
         with self._writing():
             live = self.code_index
@@ -402,7 +402,7 @@ class Workspace:
     ) -> IndexStats:
         index = self.code_index
         stats = self._indexer(index).update_paths(rels, progress, overlays=overlays)
-        index.store.set_meta("last_updated", str(time.time()))
+        index.mark_updated()
         return stats
 
     def rollback(self) -> Manifest | None:
@@ -415,11 +415,7 @@ class Workspace:
             with self._open_lock:
                 self._index = None  # not closed: another thread may be mid-query on it
                 self._identity = None
-        store = Store(data / DB_NAME, readonly=True)
-        try:
-            return Manifest.from_meta(store.meta()) or read_manifest(data / MANIFEST_NAME)
-        finally:
-            store.close()
+        return recorded_manifest(data)
 
     def clear(self) -> None:
         """Remove everything indexed."""
@@ -536,9 +532,7 @@ class Workspace:
         if not code.strip():
             return []
         rel = rel_path(self.root, path) if path is not None else None
-        query = code_query(
-            self.code_index.store, self.encoder, code, language, rel, self.settings.max_chunk_bytes
-        )
+        query = code_query(self.code_index, self.encoder, code, language, rel, self.settings.max_chunk_bytes)
         return self._similar(query, k, languages, paths, include_non_code, include_siblings)
 
     @_read_guard
@@ -562,7 +556,7 @@ class Workspace:
         ``text``: the file as the editor has it; when the index does not hold it yet, those
         lines of it are the query (as :meth:`similar` with ``path``). Filters as in :meth:`similar`."""
         rel = rel_path(self.root, path)
-        chunks = self.code_index.store.chunks_of_file(rel) if rel is not None else []
+        chunks = self.code_index.chunks_of_file(rel) if rel is not None else []
         if line is None:
             chosen = chunks
         elif end_line is None:
@@ -587,7 +581,7 @@ class Workspace:
         if rel is None or not chosen:
             where = f"{path}:{line}" + (f"-{end_line}" if end_line is not None else "") if line else f"{path}"
             raise LookupError(f"no indexed chunk at {where} (is the file indexed?)")
-        query = stored_query(self.code_index.store, rel, chosen)
+        query = stored_query(self.code_index, rel, chosen)
         return self._similar(query, k, languages, paths, include_non_code, include_siblings)
 
     def _similar(
@@ -615,7 +609,7 @@ class Workspace:
         row = line - 1
         covering = [
             (cid, c)
-            for cid, c in self.code_index.store.chunks_of_file(path_key(rel))
+            for cid, c in self.code_index.chunks_of_file(path_key(rel))
             if c.start_line <= row <= c.end_line
         ]
         if not covering:
@@ -629,7 +623,7 @@ class Workspace:
 
     def hits_named(self, symbols: Iterable[str]) -> list[Hit]:
         """Indexed definitions whose own name is one of ``symbols``."""
-        return [to_hit(cid, c, 0.0) for cid, c in self.code_index.store.chunks_named(list(symbols))]
+        return [to_hit(cid, c, 0.0) for cid, c in self.code_index.chunks_named(list(symbols))]
 
     def context(
         self,
@@ -647,9 +641,9 @@ class Workspace:
 
     def freshness(self, limit: int = 20) -> Freshness:
         """Files changed on disk since they were indexed, and the share of chunks embedded."""
-        store = self.code_index.store
-        known = store.file_rows()
-        since_ns = int(float(store.get_meta("last_updated") or 0) * 1e9)
+        index = self.code_index
+        known = index.file_rows()
+        since_ns = int((index.last_updated() or 0) * 1e9)
         stale: list[str] = []
         seen: set[str] = set()
         for entry in self.file_filter.walk(on_skip=lambda rel, why: None):
@@ -661,8 +655,8 @@ class Workspace:
             elif (row.size, row.mtime_ns) != (entry.size, entry.mtime_ns):
                 stale.append(entry.rel)
         stale += sorted(p for p in known if p not in seen)
-        _, chunks = store.counts()
-        embedded = min(chunks, len(self.code_index.vectors()))
+        chunks = index.counts().chunks
+        embedded = min(chunks, len(index.vectors()))
         return Freshness(tuple(stale[:limit]), len(stale), chunks, embedded)
 
     def _corrupt_while_reading(self, exc: CorruptIndex) -> CorruptIndex:
@@ -698,24 +692,21 @@ class Workspace:
         if not db.exists():
             return IndexStatus(str(self.root), str(self.index_dir), exists=False, **common)  # type: ignore[arg-type]
         try:
-            store = Store(db, readonly=True)
-            try:
-                if check and (problem := store.quick_check()):
+            with CodeIndex.as_built(data) as index:
+                if check and (problem := index.quick_check()):
                     raise CorruptIndex(problem)
-                files, chunks = store.counts()
-                meta = store.meta()
-                languages = store.languages()
-                evaluation = self._evaluation(store, files)
-                redactions, redacted_files, kinds = store.redactions()
-            finally:
-                store.close()
+                files, chunks = index.counts()
+                manifest, updated = index.recorded, index.last_updated()
+                languages = index.languages()
+                evaluation = self._evaluation(index, files)
+                redactions, redacted_files, kinds = index.redactions()
+        except IndexNotBuilt:  # a first run has just created the file
+            return IndexStatus(str(self.root), str(self.index_dir), exists=False, **common)  # type: ignore[arg-type]
         except CorruptIndex as exc:
             common["problem"] = (
                 f"the database is corrupt ({exc}); the next `codekin index` moves it aside and rebuilds it"
             )
             return IndexStatus(str(self.root), str(self.index_dir), exists=True, **common)  # type: ignore[arg-type]
-        manifest = Manifest.from_meta(meta) or read_manifest(data / MANIFEST_NAME)
-        updated = meta.get("last_updated")
         return IndexStatus(
             str(self.root),
             str(self.index_dir),
@@ -724,7 +715,7 @@ class Workspace:
             chunks=chunks,
             model=manifest.model if manifest else "",
             dim=manifest.dim if manifest else 0,
-            last_updated=float(updated) if updated else None,
+            last_updated=updated,
             size_bytes=sum(p.stat().st_size for p in data.iterdir() if p.is_file()),
             languages=languages,
             evaluation=evaluation,
@@ -734,11 +725,11 @@ class Workspace:
             **common,  # type: ignore[arg-type]
         )
 
-    def _evaluation(self, store: Store, files: int) -> dict[str, Any] | None:
+    def _evaluation(self, index: CodeIndex, files: int) -> dict[str, Any] | None:
         records = eval_history.read(self.index_dir)
         if not records:
             return None
-        changed = store.files_changed_since(int(records[-1].time * 1e9))
+        changed = index.files_changed_since(int(records[-1].time * 1e9))
         found = eval_history.drift(records, changed, files)
         assert found is not None  # there are records
         return {

@@ -131,6 +131,7 @@ def templates(root: Path) -> dict[str, Any]:
             "query": "add",
         },
         "codekin/indexStatus": {},
+        "codekin/resultOpened": {"query": "add numbers", "uri": uri, "range": rng, "rank": 1},
         "workspace/symbol": {"query": "greet"},
         "textDocument/codeLens": {"textDocument": {"uri": uri}},
         "textDocument/didOpen": {

@@ -116,9 +116,9 @@ def test_sigkill_in_the_lexical_phase_then_resume(tmp_path: Path) -> None:
     assert count(db, "vectors") == 0  # killed before the embedding phase
     enc = FakeEncoder()
     ws = Workspace(root, Settings(), encoder=enc)
-    files, chunks = ws.code_index.store.counts()
+    files, chunks = ws.code_index.counts()
     assert files == done_before and chunks == 2 * files  # every committed file has all its chunks
-    path = sorted(ws.code_index.store.file_rows())[-1]
+    path = sorted(ws.code_index.file_rows())[-1]
     name = "alpha_" + path.removesuffix(".py").rsplit("m", 1)[1]
     hits = ws.search(name, k=5)  # searchable by keywords before resuming
     assert hits[0].path == path and hits.partial and hits.coverage.embedded == 0
@@ -145,9 +145,9 @@ def test_sigkill_in_the_embedding_phase_then_resume(tmp_path: Path) -> None:
     assert 128 <= embedded_before < 600
     enc = FakeEncoder()
     ws = Workspace(root, Settings(), encoder=enc)
-    store = ws.code_index.store
-    assert store.counts() == (300, 600)  # the lexical phase had committed every file
-    ids, _ = store.vectors_for_ids(store.chunk_ids())
+    index = ws.code_index
+    assert index.counts() == (300, 600)  # the lexical phase had committed every file
+    ids, _ = index.stored_vectors(index.chunk_ids())
     assert len(ids) == embedded_before  # and the embedding phase kept each batch it finished
     hits = ws.search("alpha_299", k=3)  # the last file: found by keywords, not embedded yet
     assert hits[0].path == "d5/m299.py"

@@ -338,7 +338,7 @@ def test_the_servers_full_reindex_keeps_answers_complete_and_not_partial(
 ) -> None:
     from codekin.server import state as server_state
 
-    monkeypatch.setattr(server_state, "load_encoder", lambda *a, **k: SlowEncoder())
+    monkeypatch.setattr(server_state, "build_encoder", lambda *a, **k: SlowEncoder())
     root = make_repo(tmp_path / "repo", 200)
     state = server_state.ServerState()
     folder = state.add_folder(root, Settings())

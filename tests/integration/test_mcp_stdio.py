@@ -38,7 +38,7 @@ import sys
 import codekin.workspace
 from codekin.cli import main
 from codekin.embeddings.fake import FakeEncoder
-codekin.workspace.load_encoder = lambda *a, **k: FakeEncoder()
+codekin.workspace.build_encoder = lambda *a, **k: FakeEncoder()
 sys.exit(main(sys.argv[1:]))
 """
 QUESTION = "read a JSON configuration file"
@@ -89,6 +89,7 @@ def test_a_stdio_session(repo: Path) -> None:
 def test_the_cli_the_language_server_and_mcp_give_the_same_context(repo: Path, tmp_path: Path) -> None:
     budget = 500
     cli = [sys.executable, "-c", FAKE_CLI, "context", QUESTION, "--tokens", str(budget), "--root", str(repo)]
+
     def run(argv: list[str]) -> str:
         return subprocess.run(argv, capture_output=True, text=True, env=_env(), check=True).stdout
 

@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 
 from codekin.embeddings.backend import INT8_SUFFIX, load_encoder, onnx_encoder
-from codekin.embeddings.hf import HFEncoder, resolve_model_path, weights_hash
+from codekin.embeddings.hf import HFEncoder, weights_hash
 from codekin.embeddings.onnx_cache import FP32_FILE, REPORT_FILE, Report, export_dir, read_report
 from codekin.embeddings.onnx_encoder import OnnxEncoder
 from codekin.embeddings.parity import FP32_MIN_COSINE, INT8_MIN_COSINE, compare, reference_texts
+from codekin.embeddings.registry import model_path
 
 pytest.importorskip("onnxruntime")
 pytest.importorskip("onnx")
@@ -44,7 +45,7 @@ def torch_encoder() -> HFEncoder:
 
 @pytest.fixture(scope="module")
 def report(cache: Path) -> Report:
-    found = read_report(weights_hash(Path(resolve_model_path(MODEL))))
+    found = read_report(weights_hash(Path(model_path(MODEL))))
     assert found is not None
     return found
 
@@ -101,8 +102,8 @@ def test_auto_uses_the_cached_export_only_where_it_measured_faster(cache: Path, 
 
 def test_serving_on_onnx_never_imports_torch(cache: Path) -> None:
     code = (
-        "import sys; from codekin.embeddings import load_encoder; "
-        f"e = load_encoder({MODEL!r}, backend='onnx'); e.embed_queries(['parse a file']); "
+        "import sys; from codekin.embeddings import build_encoder; from codekin.settings import Settings; "
+        f"e = build_encoder({MODEL!r}, Settings(backend='onnx')); e.embed_queries(['parse a file']); "
         "print(type(e).__name__, 'torch' in sys.modules)"
     )
     env = {**os.environ, "XDG_CACHE_HOME": str(cache), "PYTHONPATH": str(Path(__file__).parents[2] / "src")}
@@ -120,7 +121,7 @@ def test_a_broken_export_fails_parity_and_falls_back_to_torch_with_one_warning(
     import onnx
     from onnx import numpy_helper
 
-    model_hash = weights_hash(Path(resolve_model_path(MODEL)))
+    model_hash = weights_hash(Path(model_path(MODEL)))
     good = export_dir(model_hash)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     broken = export_dir(model_hash)

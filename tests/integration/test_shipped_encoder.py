@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from codekin.embeddings.hf import resolve_model_path
+from codekin.embeddings.registry import model_path
 from codekin.settings import DEFAULT_MODEL
 
 EMBED_OFFLINE = """
@@ -29,7 +29,7 @@ def test_default_model_is_the_shipped_encoder() -> None:
 
 
 def test_package_carries_small_fp16_weights_and_a_model_card() -> None:
-    model_dir = Path(resolve_model_path("codekin-encoder"))
+    model_dir = Path(model_path("codekin-encoder"))
     weights = model_dir / "model.safetensors"
     assert weights.is_file() and weights.stat().st_size <= 50 * 1024 * 1024
     with open(weights, "rb") as fh:

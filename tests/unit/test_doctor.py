@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 from codekin.embeddings.fake import FakeEncoder
+from codekin.index.code_index import CodeIndex
 from codekin.index.layout import VECTORS_NAME, live_dir
 from codekin.index.lock import WriteLock
-from codekin.index.store import Store
 from codekin.index.vectors import VectorIndex
 from codekin.settings import Settings
 from codekin.workspace import Workspace
@@ -57,9 +57,8 @@ def edit_vector_file(root: Path, change: str) -> int:
     """Plant a fault in the saved vector file, kept consistent with its sidecar (the store's
     generation and id, a fresh checksum) so that it is loaded as it is. Returns the id touched."""
     data = live_dir(root / ".codekin")
-    store = Store(data / "index.sqlite", readonly=True)
-    ids = store.chunk_ids()
-    store.close()
+    with CodeIndex.as_built(data) as index:
+        ids = index.chunk_ids()
     vectors = VectorIndex.load(data / VECTORS_NAME, 64)
     assert vectors is not None
     if change == "orphan":

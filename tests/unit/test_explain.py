@@ -97,7 +97,7 @@ def test_chunk_search_explanations_recompose_into_the_score(ws: Workspace) -> No
     # each enabled factor is named, with the value the ranking gives that kind of chunk
     named = by_place[("app/config.py", "parse_config")]
     assert named is not None and named["factors"]["name_match"] == 1.0 + DEFAULT_RANKING.name_exact_boost
-    assert set(named["factors"]) == {"name_match", "module", "non_code", "test", "auxiliary"}
+    assert set(named["factors"]) == {"name_match", "module", "header", "non_code", "test", "auxiliary"}
     test = by_place.get(("tests/test_config.py", "test_parse_config"))
     assert test is not None and test["factors"]["test"] == DEFAULT_RANKING.test_factor
     assert hits[0].symbol == "parse_config" and hits[0].explain is not None

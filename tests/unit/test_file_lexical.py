@@ -4,12 +4,14 @@ signal that lets a file matching the query as a whole rise."""
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
 from codekin import Settings, Workspace
 from codekin.embeddings.fake import FakeEncoder
+from codekin.index.layout import DB_NAME
 from codekin.index.ranking import FILE_RANKING, Candidate, apply_file_lexical, rank
 from codekin.index.search import Searcher
 from codekin.index.store import Store
@@ -36,7 +38,7 @@ def repo(tmp_path: Path) -> Path:
 
 
 def file_hits(ws: Workspace, query: str) -> list[tuple[str, float]]:
-    return ws.code_index.store.file_lexical_search(query, 10)
+    return ws.code_index.file_lexical_search(query, 10)
 
 
 def test_a_file_that_has_every_word_across_its_chunks_comes_first(repo: Path) -> None:
@@ -46,8 +48,7 @@ def test_a_file_that_has_every_word_across_its_chunks_comes_first(repo: Path) ->
         assert [p for p, _ in found] == ["net/policy.py", "net/simple.py"]
         assert found[0][1] > found[1][1] > 0
         # the chunk-level index has no single chunk with all three words
-        store = ws.code_index.store
-        assert len(store.lexical_search("retry backoff jitter", 10)) == 4
+        assert len(ws.code_index.lexical_search("retry backoff jitter", 10)) == 4
 
 
 def test_file_documents_follow_edits_and_deletions(repo: Path) -> None:
@@ -59,8 +60,8 @@ def test_file_documents_follow_edits_and_deletions(repo: Path) -> None:
         assert file_hits(ws, "backoff jitter") == []
         assert [p for p, _ in file_hits(ws, "read config")] == ["net/policy.py"]
         assert file_hits(ws, "once") == []
-        db = ws.code_index.store
-        docs = db._db.execute("SELECT count(*) FROM file_docs").fetchone()[0]
+        with closing(sqlite3.connect(ws.code_index.dir / DB_NAME)) as db:
+            docs = db.execute("SELECT count(*) FROM file_docs").fetchone()[0]
         assert docs == 2  # one per file with chunks, no stale rows
 
 
@@ -68,7 +69,7 @@ def _old_index(repo: Path, tmp_path: Path) -> Path:
     """An index as a codekin without file documents left it: no such tables, no flag."""
     with Workspace(repo, Settings(index_dir=str(tmp_path / "idx")), encoder=FakeEncoder()) as ws:
         ws.index()
-        db_path = ws.code_index.store.path
+        db_path = ws.code_index.dir / DB_NAME
     with sqlite3.connect(db_path) as old:
         old.execute("DROP TABLE files_fts")
         old.execute("DROP TABLE file_docs")

@@ -34,7 +34,7 @@ def repo50(tmp_path: Path) -> Path:
 
 
 def chunk_count(ws: Workspace, path: str) -> int:
-    return len(ws.code_index.store.chunks_of_file(path))
+    return len(ws.code_index.chunks_of_file(path))
 
 
 def test_edit_one_function_reembeds_only_changed_chunks(repo50: Path) -> None:
@@ -168,7 +168,7 @@ def test_bad_input_is_skipped_and_everything_else_indexed(tree) -> None:  # type
     ws = Workspace(root, Settings(), encoder=FakeEncoder())
     stats = ws.index()
     assert set(stats.skipped) == {"binary.py", "bundle.js", "huge.txt"}
-    indexed = set(ws.code_index.store.file_rows())
+    indexed = set(ws.code_index.file_rows())
     assert indexed == {"good.py", "latin1.py", "broken.py", "notes.unknownext"}
     assert ws.search("after_broken", k=1)[0].path == "broken.py"
     assert ws.search("menu", k=1)[0].path == "latin1.py"
@@ -242,11 +242,10 @@ def test_editor_updates_defer_vector_saves_until_close(repo50: Path) -> None:
     (repo50 / "pkg0" / "mod0.py").write_text("def replaced_function():\n    return 0\n")
     ws.update([repo50 / "pkg0" / "mod0.py"])  # a small update does not rewrite the vector file
     assert json.loads(sidecar.read_text())["generation"] == saved
-    generation = ws.code_index.store.generation()
+    generation = ws.code_index.generation()
     ws.close()  # ...but closing saves what is not on disk yet
     assert json.loads(sidecar.read_text())["generation"] == generation > saved
     enc = FakeEncoder()
     again = Workspace(repo50, Settings(), encoder=enc)
     assert again.search("replaced_function", k=1)[0].path == "pkg0/mod0.py"
     assert enc.documents_embedded == 0
-

@@ -19,6 +19,7 @@ from codekin.embeddings import backend as backend_module
 from codekin.embeddings.hf import weights_hash
 from codekin.embeddings.onnx_cache import CACHE_FORMAT, REPORT_FILE, Report, export_dir, read_report
 from codekin.embeddings.parity import Parity, compare_vectors
+from codekin.embeddings.query_runtime import QueryOnnxEncoder
 from codekin.settings import Settings, merge
 
 GOOD = Parity(min_cosine=0.9999, mean_cosine=0.99999, top10_same=1.0, top10_overlap=1.0)
@@ -137,10 +138,54 @@ def test_torch_and_auto_without_a_cached_export_load_torch_silently(
     assert warnings(caplog) == []
 
 
-def test_auto_stays_on_torch_when_the_cached_export_was_slower(
+class OnnxStub:
+    """Stands in for the ONNX encoder: records what it encodes."""
+
+    def __init__(self, model_dir: Path, export: Path, **kwargs: Any) -> None:
+        self.model_id, self.model_hash, self.backend = (
+            kwargs["model_id"],
+            kwargs["model_hash"],
+            kwargs["backend"],
+        )
+        self.dim = 4
+        self.queries: list[str] = []
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        self.queries += texts
+        return np.ones((len(texts), self.dim), dtype=np.float32) / 2
+
+
+def test_auto_with_a_slower_export_encodes_queries_on_onnx_and_documents_on_torch(
+    model_dir: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    write_report(model_dir, fp32_rate=15.0)  # passed parity, indexed slower than torch
+    monkeypatch.setattr(backend_module, "OnnxEncoder", OnnxStub)
+    loads: list[str] = []
+
+    class Torch(TorchStub):
+        def __init__(self, model: str, **kwargs: Any) -> None:
+            super().__init__(model)
+            loads.append(model)
+            self.model_hash, self.dim = weights_hash(model_dir), 4
+
+        def embed_documents(self, texts: list[str]) -> np.ndarray:
+            return np.zeros((len(texts), 4), dtype=np.float32)
+
+    monkeypatch.setattr(backend_module, "HFEncoder", Torch)
+    encoder = backend_module.load_encoder(str(model_dir))
+    assert isinstance(encoder, QueryOnnxEncoder) and encoder.model_hash == weights_hash(model_dir)
+    assert encoder.embed_queries(["parse a config file"]).shape == (1, 4)
+    assert loads == []  # a search never loads torch
+    assert encoder.embed_documents(["def f(): pass"]).shape == (1, 4) and loads == [str(model_dir)]
+    encoder.embed_documents(["def g(): pass"])
+    assert loads == [str(model_dir)] and warnings(caplog) == []
+
+
+def test_auto_stays_on_torch_when_the_cached_export_failed_parity(
     model_dir: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    write_report(model_dir, fp32_rate=15.0)
+    failed = Parity(min_cosine=0.98, mean_cosine=0.99, top10_same=1.0, top10_overlap=1.0)
+    write_report(model_dir, fp32=failed)
     assert isinstance(backend_module.load_encoder(str(model_dir)), TorchStub)
     assert warnings(caplog) == []
 

@@ -211,6 +211,7 @@ def test_chunk_and_file_rankings_keep_the_signals_that_helped_each() -> None:
         "use_non_code_penalty",
         "use_test_penalty",
         "use_module_penalty",
+        "use_header_penalty",
         "use_dedup",
     }
     assert DEFAULT_RANKING.sentence_name_share == 0.0 and DEFAULT_RANKING.member_name_boost > 0
@@ -330,6 +331,18 @@ def test_header_sinks_below_its_members_unless_named() -> None:
     assert ids(rank("create a task set", [whole, member], config)) == [0, 1]
 
 
+def test_the_shipped_chunk_ranking_puts_a_close_member_above_its_header() -> None:
+    lines = {"start_line": 1, "end_line": 4}
+    header = _scored(0, 0.80, symbol="RelationQueryBuilder", kind="class", is_header=True, **lines)
+    at = {"kind": "method", "container": "RelationQueryBuilder", "start_line": 10, "end_line": 20}
+    member = _scored(1, 0.75, symbol="set", **at)
+    query = "Sets entity relation's value"
+    assert ids(rank(query, [header, member], DEFAULT_RANKING.but(dense_share=1.0))) == [1, 0]
+    far = _scored(1, 0.60, symbol="set", **at)
+    assert ids(rank(query, [header, far], DEFAULT_RANKING.but(dense_share=1.0))) == [0, 1]  # mild
+    assert ids(rank(query, [header, member], FILE_RANKING.but(dense_share=1.0))) == [0, 1]
+
+
 def test_naming_a_type_lifts_its_members() -> None:
     config = PLAIN_RRF.but(use_score_fusion=True, dense_share=1.0, use_name_match=True, member_name_boost=1.0)
     member = _scored(0, 0.60, symbol="new", kind="method", container="JoinSet")
@@ -364,12 +377,14 @@ def test_name_diversity_spreads_one_name_over_many_types() -> None:
     assert ids(rank("format for display", [*fmts, other], config)) == [0, 3, 1, 2]
 
 
-def test_store_lists_containers_with_members(tmp_path: Path) -> None:
+def test_the_index_names_the_chunks_that_head_a_container_of_chunks(tmp_path: Path) -> None:
     (tmp_path / "a.py").write_text(
         "class A:\n    def m(self):\n        return 1\n\ndef free():\n    return 2\n"
     )
     with Workspace(tmp_path, Settings(), encoder=FakeEncoder()) as ws:
         ws.index()
-        assert ws.code_index.store.containers(["a.py"]) == {("a.py", "A")}
+        chunks = dict(ws.code_index.chunks_of_file("a.py"))
+        heads = ws.code_index.container_heads(chunks)
+        assert [chunks[cid].symbol for cid in heads] == ["A"]  # not m (a member), not free
         hits = Searcher(ws.code_index, ws.encoder).search("class A", k=5)
         assert hits

@@ -47,7 +47,7 @@ def ws(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 def _cosines(ws: Workspace, query: str, hits: Sequence[Hit]) -> list[float]:
     qvec = ws.encoder.embed_queries([query])[0]
-    found, rows = ws.code_index.store.vectors_for_ids([h.chunk_id for h in hits])
+    found, rows = ws.code_index.stored_vectors([h.chunk_id for h in hits])
     by_id = dict(zip(found, (rows @ qvec).tolist(), strict=True))
     return [round(by_id[h.chunk_id], 4) for h in hits]
 

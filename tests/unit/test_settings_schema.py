@@ -1,16 +1,16 @@
 """The settings tree (codekin.settings.Settings) is the one schema: the VS Code extension's
 manifest and server-key list, the LSP document and README's table must name exactly its
-settings, with its types and defaults, so none of the copies drifts unnoticed."""
+settings, with its types and defaults (and the LSP document which of them apply live), so none
+of the copies drifts unnoticed."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 from pathlib import Path
 from typing import Any
 
-from codekin.settings import Settings
+from codekin.settings import LIVE_KEYS, Settings, keys
 
 REPO = Path(__file__).resolve().parents[2]
 VSCODE = REPO / "editor-clients" / "vscode"
@@ -24,7 +24,7 @@ def camel(name: str) -> str:
 
 def tree() -> dict[str, Any]:
     """camelCase setting name -> default, from the settings tree."""
-    return {camel(f.name): getattr(Settings(), f.name) for f in dataclasses.fields(Settings)}
+    return {camel(name): getattr(Settings(), name) for name in keys()}
 
 
 def manifest_server_settings() -> dict[str, dict[str, Any]]:
@@ -69,9 +69,16 @@ def test_the_lsp_document_lists_every_setting() -> None:
     assert set(re.findall(r"^\s+(\w+)\?:", block.group(1), re.M)) == set(tree())
 
 
+def test_the_lsp_document_names_the_live_settings() -> None:
+    doc = " ".join((REPO / "docs" / "lsp-extensions.md").read_text().split())
+    said = re.search(r"Live settings apply at once: (.*?)\. Every other setting", doc)
+    assert said, "docs/lsp-extensions.md lacks the sentence naming the live settings"
+    assert set(re.findall(r"`(\w+)`", said.group(1))) == {camel(name) for name in LIVE_KEYS}
+
+
 def test_the_readme_table_lists_every_setting() -> None:
     readme = (REPO / "README.md").read_text()
     table = readme.split("## Settings", 1)[1].split("\n## ", 1)[0]
     cells = [n for row in re.findall(r"^\| (`.*?) \|", table, re.M) for n in re.findall(r"`([\w.]+)`", row)]
     named = {n.replace(".", "_") for n in cells}  # `[redact] enabled` is written redact.enabled
-    assert named == {f.name for f in dataclasses.fields(Settings)}
+    assert named == keys()

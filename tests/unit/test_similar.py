@@ -129,7 +129,7 @@ def test_a_stale_index_falls_back_to_the_editor_text(ws: Workspace) -> None:
     edited = FILES["geo/shapes.py"].replace("def circle_area(radius)", "def circle_surface(r, radius)")
     hits = ws.similar_to(path, 4, 5, end_line=5, text=edited)
     assert hits[0].symbol == "circleArea"
-    assert ws.code_index.store.chunks_of_file("geo/shapes.py")  # the index is not modified
+    assert ws.code_index.chunks_of_file("geo/shapes.py")  # the index is not modified
 
 
 def test_errors_are_clear(ws: Workspace) -> None:

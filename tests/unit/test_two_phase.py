@@ -18,9 +18,11 @@ from codekin.agents.mcp_server import build_server
 from codekin.cli import main
 from codekin.embeddings.base import Vectors
 from codekin.embeddings.fake import FakeEncoder
+from codekin.embeddings.inputs import encoder_input
 from codekin.index import layout
-from codekin.index.indexer import IndexProgress, embed_key, encoder_input
+from codekin.index.indexer import IndexProgress
 from codekin.index.lock import WriteLock
+from codekin.parsers.model import content_hash
 
 WAIT_S = 30.0
 
@@ -112,10 +114,10 @@ def test_chunks_are_embedded_under_the_key_they_were_committed_with(tmp_path: Pa
         ws.index()
     drop_vectors(root, 40)
     with Workspace(root, Settings(), encoder=FakeEncoder()) as ws:
-        missing = ws.code_index.store.missing_vectors(-1, 100)
+        missing = ws.code_index.missing_vectors(-1, 100)
         assert len(missing) == 40
-        assert all(embed_key(encoder_input(chunk)) == key for _, chunk, key in missing)
-        assert ws.index().embedded == 40 and ws.code_index.store.count_missing_vectors() == 0
+        assert all(content_hash(encoder_input(chunk)) == key for _, chunk, key in missing)
+        assert ws.index().embedded == 40 and ws.code_index.count_missing_vectors() == 0
 
 
 def test_an_editor_update_embeds_only_its_own_chunks(tmp_path: Path) -> None:
@@ -154,7 +156,7 @@ def test_lexical_search_never_loads_the_model(tmp_path: Path, monkeypatch: pytes
     def no_model(*args: object, **kwargs: object) -> None:
         raise AssertionError("the model was loaded")
 
-    monkeypatch.setattr("codekin.workspace.load_encoder", no_model)
+    monkeypatch.setattr("codekin.workspace.build_encoder", no_model)
     with Workspace(root, Settings(model="fake")) as ws:
         hits = ws.search("parse_record_12", k=3, lexical=True)
         assert hits[0].symbol == "parse_record_12" and hits[0].cosine == 0.0
@@ -194,7 +196,7 @@ def test_cli_json_reports_coverage_and_fast_mode(
     with Workspace(root, Settings(), encoder=FakeEncoder()) as ws:
         ws.index()
     drop_vectors(root, 5)
-    monkeypatch.setattr("codekin.workspace.load_encoder", lambda *a, **k: FakeEncoder())
+    monkeypatch.setattr("codekin.workspace.build_encoder", lambda *a, **k: FakeEncoder())
     assert main(["search", "parse_record_7", "--json", "--no-update", "--root", str(root)]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["results"][0]["symbol"] == "parse_record_7"
@@ -203,7 +205,7 @@ def test_cli_json_reports_coverage_and_fast_mode(
     def no_model(*args: object, **kwargs: object) -> None:
         raise AssertionError("the model was loaded")
 
-    monkeypatch.setattr("codekin.workspace.load_encoder", no_model)
+    monkeypatch.setattr("codekin.workspace.build_encoder", no_model)
     assert main(["search", "parse_record_7", "--fast", "--json", "--root", str(root)]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["results"][0]["symbol"] == "parse_record_7" and out["lexical_only"] and out["partial"]
@@ -250,7 +252,7 @@ def test_cli_search_while_another_process_indexes_answers_from_the_index(
     root = make_repo(tmp_path / "repo")
     with Workspace(root, Settings(), encoder=FakeEncoder()) as ws:
         ws.index()
-    monkeypatch.setattr("codekin.workspace.load_encoder", lambda *a, **k: FakeEncoder())
+    monkeypatch.setattr("codekin.workspace.build_encoder", lambda *a, **k: FakeEncoder())
     lock = WriteLock(root / ".codekin" / "write.lock")
     lock.acquire()  # as a `codekin index` running elsewhere holds it
     try:
@@ -259,3 +261,17 @@ def test_cli_search_while_another_process_indexes_answers_from_the_index(
         lock.release()
     out, err = capsys.readouterr()
     assert out.startswith("pkg3/mod7.py:1-2  parse_record_7") and "searching the index as it is" in err
+
+
+def test_a_database_file_still_being_created_reads_as_no_index_yet(tmp_path: Path) -> None:
+    """A reader that opens the file between its creation and its schema (a first run's first
+    milliseconds) is told to try again, not that the index is corrupt."""
+    root = make_repo(tmp_path / "repo", files=2)
+    data = layout.live_dir(root / ".codekin")
+    data.mkdir(parents=True, exist_ok=True)
+    sqlite3.connect(data / layout.DB_NAME).close()  # the file exists, no tables yet
+    ws = Workspace(root, Settings())
+    with pytest.raises(LookupError, match="being created"):
+        ws.search("parse_record_1", lexical=True)
+    assert not ws.status().exists
+    assert (data / layout.DB_NAME).exists() and not layout.quarantined(data)

@@ -297,7 +297,7 @@ def settle(state: ServerState) -> None:
 def assert_index_matches_disk(folder: FolderIndex) -> None:
     ws = folder.workspace
     assert ws is not None
-    rows = ws.code_index.store.file_rows()
+    rows = ws.code_index.file_rows()
     disk = {
         p.relative_to(folder.root).as_posix(): p.stat()
         for p in folder.root.rglob("*")

@@ -11,14 +11,16 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
 from codekin.server.core import json_converter
-from codekin.server.state import FolderStatus, IndexStatus
+from codekin.server.state import EvaluationStatus, FolderStatus, IndexStatus
 from codekin.server.wire import (
     CONTEXT,
-    REQUESTS,
+    MESSAGES,
+    RESULT_OPENED,
     SEARCH,
     SIMILAR,
     ContextParams,
     OpenSimilarArgs,
+    ResultOpenedParams,
     SearchItem,
     SearchParams,
     SearchResult,
@@ -103,11 +105,11 @@ def test_malformed_params_name_the_field(params: Any, cls: type, method: str, ex
 
 def test_a_request_is_read_with_its_typed_params() -> None:
     message = {"jsonrpc": "2.0", "id": 7, "method": SEARCH, "params": {"query": "x", "limit": 3}}
-    request = CONVERTER.structure(message, REQUESTS[SEARCH])
+    request = CONVERTER.structure(message, MESSAGES[SEARCH])
     assert request.id == 7 and request.params == SearchParams("x", 3)
     bad = {**message, "params": {"query": "x", "limit": "3"}}
     with pytest.raises(Exception) as caught:
-        CONVERTER.structure(bad, REQUESTS[SEARCH])
+        CONVERTER.structure(bad, MESSAGES[SEARCH])
     assert describe(caught.value) == "expected int, got str @ $.params.limit"
 
 
@@ -133,8 +135,9 @@ def test_results_and_status_are_written_in_camel_case() -> None:
     }
     explained = SearchItem(URI, RANGE, 0.5, 0.25, "f", "function", "python", "", explain={"dense": 1})
     assert CONVERTER.unstructure(explained)["explain"] == {"dense": 1}  # only when asked
-    folder = FolderStatus(URI, "ready", 1, 2, None, [], False)
-    status = IndexStatus("ready", 1, 2, "m", 12.5, [], False, "client", [folder])
+    evaluation = EvaluationStatus("m", 10, 0.5, 0.6, 20, "mined", 3.0, ["MRR fell"])
+    folder = FolderStatus(URI, "ready", 1, 2, None, [], False, evaluation)
+    status = IndexStatus("ready", 1, 2, "m", 12.5, [], False, "client", [folder], ["MRR fell"])
     assert CONVERTER.unstructure(status) == {
         "state": "ready",
         "files": 1,
@@ -153,9 +156,33 @@ def test_results_and_status_are_written_in_camel_case() -> None:
                 "lastUpdated": None,
                 "errors": [],
                 "partial": False,
+                "evaluation": {
+                    "model": "m",
+                    "k": 10,
+                    "mrr": 0.5,
+                    "bestMrr": 0.6,
+                    "queries": 20,
+                    "dataset": "mined",
+                    "time": 3.0,
+                    "warnings": ["MRR fell"],
+                },
             }
         ],
+        "drift": ["MRR fell"],
     }
+
+
+def test_a_result_opened_notification_is_read_or_refused() -> None:
+    rng = {"start": {"line": 3, "character": 0}, "end": {"line": 5, "character": 0}}
+    given = {"query": "q", "uri": URI, "range": rng, "rank": 2}
+    notification = {"jsonrpc": "2.0", "method": RESULT_OPENED, "params": given}
+    assert CONVERTER.structure(notification, MESSAGES[RESULT_OPENED]).params.rank == 2
+    assert "'rank' must be an integer" in error({**given, "rank": 0}, ResultOpenedParams, RESULT_OPENED)
+    assert "'query' must be a non-empty string" in error(
+        {**given, "query": " "}, ResultOpenedParams, RESULT_OPENED
+    )
+    backwards = {"start": rng["end"], "end": rng["start"]}
+    assert "ends before it starts" in error({**given, "range": backwards}, ResultOpenedParams, RESULT_OPENED)
 
 
 def test_a_code_lens_argument_round_trips() -> None:

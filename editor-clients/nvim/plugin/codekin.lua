@@ -33,3 +33,13 @@ end, { desc = 'codekin: update the index' })
 vim.keymap.set('n', '<Plug>(codekin-status)', function()
   cmds().status()
 end, { desc = 'codekin: index status' })
+
+-- <CR> in the quickfix window of a codekin search reports the opened result (with the `feedback`
+-- setting on, see :help codekin-feedback), then jumps as usual.
+vim.api.nvim_create_autocmd('FileType', {
+  group = vim.api.nvim_create_augroup('codekin-quickfix', { clear = true }),
+  pattern = 'qf',
+  callback = function(ev)
+    require('codekin.ui').map_quickfix(ev.buf)
+  end,
+})

@@ -204,7 +204,8 @@ export class ServerManager implements vscode.Disposable {
     return client;
   }
 
-  private setStatus(status: IndexStatus): void {
+  /** Show `status` in the status bar and tell listeners (also for statuses requested elsewhere). */
+  setStatus(status: IndexStatus): void {
     this.statusBar.setStatus(status);
     this.statusEmitter.fire(status);
   }

@@ -2,11 +2,13 @@
 import * as vscode from 'vscode';
 import { ExecuteCommandRequest, type LanguageClient } from 'vscode-languageclient/node';
 import { debounce, LatestOnly } from './debounce';
-import { formatContext, formatIndexStatus, pickRow, relativeTo } from './format';
+import { resultOpened } from './feedback';
+import { driftOf, formatContext, formatIndexStatus, pickRow, relativeTo } from './format';
 import type { ServerManager } from './client';
 import {
   CONTEXT,
   INDEX_STATUS,
+  RESULT_OPENED,
   SEARCH,
   SERVER_CLEAR_INDEX,
   SERVER_REINDEX,
@@ -41,14 +43,15 @@ export interface SearchState {
 }
 
 /** A QuickPick of ranked results that keeps the server's order (VS Code neither sorts nor
- * filters them away), previews the highlighted one and opens the accepted one; hiding it without
- * accepting returns to `origin`. */
+ * filters them away), previews the highlighted one and opens the accepted one (and tells `onOpen`);
+ * hiding it without accepting returns to `origin`. */
 function rankedPick(
   client: LanguageClient,
   title: string,
   placeholder: string,
   origin: vscode.TextEditor | undefined,
   onHide: () => void = () => undefined,
+  onOpen: (item: SearchItem) => void = () => undefined,
 ): vscode.QuickPick<Row> {
   const qp = vscode.window.createQuickPick<Row>();
   qp.title = title;
@@ -74,6 +77,7 @@ function rankedPick(
       return;
     }
     accepted = true;
+    onOpen(item);
     const loc = toLocation(client, item);
     qp.hide();
     void vscode.window
@@ -149,6 +153,14 @@ export class Commands {
       () => {
         debounced.cancel();
         cts?.cancel();
+      },
+      (item) => {
+        // with `codekin.feedback` on, the server logs which result was opened for which query
+        const shown = this.lastSearch;
+        const params = shown && resultOpened(cfg().get<boolean>('feedback', false), shown.query, shown.items, item);
+        if (params) {
+          void client.sendNotification(RESULT_OPENED, params);
+        }
       },
     );
 
@@ -330,10 +342,13 @@ export class Commands {
       void vscode.window.showErrorMessage(`codekin: ${String((err as Error)?.message ?? err)}`);
       return undefined;
     }
+    this.server.setStatus(status); // the status bar too: a `codekin eval` may have run meanwhile
     const lines = formatIndexStatus(status);
     this.server.output.info(['index status:', ...lines].join('\n  '));
-    void vscode.window
-      .showInformationMessage(`codekin: ${lines.slice(0, 3).join(' · ')}`, 'Reindex', 'Show Logs')
+    const drift = driftOf(status);
+    const show = drift.length ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
+    const summary = [...lines.slice(0, 3), ...drift.map((w) => `warning: ${w}`)].join(' · ');
+    void show(`codekin: ${summary}`, 'Reindex', 'Show Logs')
       .then((choice) => {
         if (choice === 'Reindex') {
           void this.reindex(false);

@@ -159,8 +159,13 @@ export function statusBarView(
   if (status.state === 'indexing') {
     return { text: '$(sync~spin) codekin', tooltip };
   }
-  const warn = errorCount(status) > 0 ? ' $(warning)' : '';
+  const warn = errorCount(status) > 0 || driftOf(status).length > 0 ? ' $(warning)' : '';
   return { text: `$(search) codekin ${status.files}${warn}`, tooltip };
+}
+
+/** The drift warnings of a status (`codekin status` words them; older servers send none). */
+export function driftOf(s: IndexStatus): string[] {
+  return Array.isArray(s.drift) ? s.drift.filter((w) => typeof w === 'string') : [];
 }
 
 /** Human lines describing an index status. */
@@ -175,6 +180,18 @@ export function formatIndexStatus(s: IndexStatus, now: Date = new Date()): strin
   }
   if (s.watcher) {
     lines.push(`watcher: ${s.watcher}`);
+  }
+  for (const folder of s.folders ?? []) {
+    const e = folder.evaluation;
+    if (e && typeof e.mrr === 'number') {
+      const where = (s.folders?.length ?? 0) > 1 ? `${relativeTo(folder.uri, [])}: ` : '';
+      lines.push(
+        `evaluation: ${where}MRR@${e.k} ${e.mrr.toFixed(3)} (best ${e.bestMrr.toFixed(3)}), ${e.queries} queries, ${e.model}`,
+      );
+    }
+  }
+  for (const w of driftOf(s)) {
+    lines.push(`warning: ${w}`);
   }
   const n = errorCount(s);
   if (n > 0) {

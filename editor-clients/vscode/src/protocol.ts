@@ -5,6 +5,8 @@ export const SIMILAR = 'codekin/similar';
 export const CONTEXT = 'codekin/context';
 export const INDEX_STATUS = 'codekin/indexStatus';
 export const INDEX_STATUS_CHANGED = 'codekin/indexStatusChanged';
+/** Client -> server notification: the user opened a search result (sent with `feedback` on). */
+export const RESULT_OPENED = 'codekin/resultOpened';
 /** Server-side commands (workspace/executeCommand); the extension's own ids are `codekin.<verb>`. */
 export const SERVER_REINDEX = 'codekin.server.reindex';
 export const SERVER_CLEAR_INDEX = 'codekin.server.clearIndex';
@@ -85,7 +87,27 @@ export interface ContextResult {
   partial?: boolean;
 }
 
+export interface ResultOpenedParams {
+  query: string;
+  uri: string;
+  range: LspRange;
+  /** 1-based place of the item in the list it was picked from. */
+  rank: number;
+}
+
 export type IndexState = 'indexing' | 'ready' | 'error' | string;
+
+/** The latest `codekin eval` run on a folder's index and its drift warnings. */
+export interface EvaluationStatus {
+  model: string;
+  k: number;
+  mrr: number;
+  bestMrr: number;
+  queries: number;
+  dataset: string;
+  time: number;
+  warnings: string[];
+}
 
 export interface IndexStatus {
   state: IndexState;
@@ -96,5 +118,7 @@ export interface IndexStatus {
   errors: Array<string | { message?: string }> | number;
   partial?: boolean;
   watcher?: string;
-  folders?: Array<{ uri: string; state: IndexState; files: number; chunks: number }>;
+  folders?: Array<{ uri: string; state: IndexState; files: number; chunks: number; evaluation?: EvaluationStatus | null }>;
+  /** Every folder's evaluation warnings (absent from older servers). */
+  drift?: string[];
 }

@@ -7,7 +7,7 @@ export const CLIENT_ONLY_KEYS = ['server', 'trace', 'search', 'similar', 'contex
 export const SERVER_KEYS = [
   'model', 'device', 'batchSize', 'maxTokens', 'indexDir', 'include', 'exclude', 'secretPatterns',
   'maxFileBytes', 'maxChunkBytes', 'hybrid', 'debounceMs', 'codeLens', 'codeLensThreshold', 'store',
-  'redactEnabled', 'redactExtraPatterns', 'backend',
+  'redactEnabled', 'redactExtraPatterns', 'backend', 'feedback',
 ] as const;
 
 /**

@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from codekin.embeddings import Encoder
+from codekin.embeddings.deferred import wait_until_loaded
 from codekin.files import rel_path
 from codekin.index.indexer import IndexProgress, IndexStats
 from codekin.server.state import FolderIndex, ServerState
-from codekin.settings import load_file_settings, merge
+from codekin.settings import Source, project_sources, resolve
 from codekin.watch import TreeWatcher
 from codekin.workspace import Workspace
 
@@ -71,9 +72,8 @@ class AgentRoots:
                 if not root.is_dir():
                     problems.append(f"root {root} is not a directory; skipped")
                     continue
-                settings, found = load_file_settings(root)
-                settings, more = merge(settings, self.overrides, "command line")
-                problems += found + more
+                settings, found = resolve(*project_sources(root), Source("command line", self.overrides))
+                problems += found
                 folder = self.state.add_folder(root, settings)
                 self._start_index(folder)
                 if self.watch:
@@ -132,14 +132,16 @@ class AgentRoots:
     # --- waiting ----------------------------------------------------------------------------
     def wait_ready(self, timeout: float, settle: float = SETTLE_WAIT_S) -> bool:
         """Wait (up to ``timeout`` seconds in all) until every root's background run has
-        committed all its files, then up to ``settle`` seconds more for its embedding phase (a
-        small repository answers complete; a large one answers at once, the chunks not embedded
-        yet found by keywords); True when every file is searchable."""
+        committed all its files and its model is loaded, then up to ``settle`` seconds more for
+        its embedding phase (a small repository answers complete; a large one answers at once,
+        the chunks not embedded yet found by keywords); True when every file is searchable."""
         deadline = time.monotonic() + timeout
         runs = [p for p in self.progress.values() if p.future is not None]
         for progress in runs:
             if not progress.searchable.wait(max(0.0, deadline - time.monotonic())):
                 return False
+        for ws in self.workspaces():  # an agent's answers use the model; its load is not settle time
+            wait_until_loaded(ws.encoder, max(0.0, deadline - time.monotonic()))
         settled = min(deadline, time.monotonic() + settle)
         for progress in runs:
             assert progress.future is not None

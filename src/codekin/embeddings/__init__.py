@@ -1,14 +1,7 @@
-"""Encoders: the protocol, the transformers and ONNX Runtime implementations, a fake for tests."""
+"""Encoders: the protocol, the registry that builds them by name (transformers on torch or ONNX
+Runtime, the fake for tests)."""
 
 from codekin.embeddings.base import Encoder, Vectors, normalise
+from codekin.embeddings.registry import MODELS, UnknownModel, build_encoder
 
-__all__ = ["Encoder", "Vectors", "normalise", "load_encoder"]
-
-
-def load_encoder(
-    model: str, *, device: str = "auto", batch_size: int = 32, max_tokens: int = 256, backend: str = "auto"
-) -> Encoder:
-    """Load the configured encoder on the configured runtime (imports torch or onnxruntime lazily)."""
-    from codekin.embeddings.backend import load_encoder as load
-
-    return load(model, device=device, batch_size=batch_size, max_tokens=max_tokens, backend=backend)
+__all__ = ["MODELS", "Encoder", "UnknownModel", "Vectors", "build_encoder", "normalise"]

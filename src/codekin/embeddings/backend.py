@@ -5,8 +5,10 @@
   index identity is torch's: an index built with either serves the other.
 - ``onnx-int8``: dynamically quantised. Its vectors are close (cosine >= 0.99) but not the same,
   so it is a different model identity (``model_hash`` + ``+onnx-int8``): switching rebuilds.
-- ``auto`` (default): torch, unless an export of these weights is already cached, passed fp32
-  parity and measured faster than torch on this machine when it was built. Auto never builds
+- ``auto`` (default): torch, unless an export of these weights is already cached and passed fp32
+  parity: then ONNX Runtime fp32 for everything where it measured faster than torch on this
+  machine when it was built, else for queries only (one short text, where it is about three times
+  faster; see codekin.embeddings.query_runtime). Auto never builds
   (that takes a minute) and never picks int8 (that would silently change the index identity);
   an explicit ``onnx`` or ``onnx-int8`` builds the export once.
 
@@ -19,9 +21,11 @@ import logging
 from pathlib import Path
 
 from codekin.embeddings.base import Encoder
-from codekin.embeddings.hf import HFEncoder, resolve_model_path, weights_hash
+from codekin.embeddings.hf import HFEncoder, weights_hash
 from codekin.embeddings.onnx_cache import FP32_FILE, INT8_FILE, build, export_dir, read_report
 from codekin.embeddings.onnx_encoder import OnnxEncoder, OnnxUnavailable
+from codekin.embeddings.query_runtime import QueryOnnxEncoder
+from codekin.embeddings.registry import model_path
 from codekin.settings import BACKENDS
 
 log = logging.getLogger(__name__)
@@ -37,11 +41,13 @@ def onnx_encoder(
     max_tokens: int,
     build_missing: bool = True,
     checked: bool = True,
+    path: str | None = None,
 ) -> OnnxEncoder | None:
-    """The ONNX encoder of ``model`` (None: no cached export and ``build_missing`` is false).
+    """The ONNX encoder of ``model`` (None: no cached export and ``build_missing`` is false);
+    ``path``: where its weights are (by default the registry's answer for ``model``).
 
     ``checked=False`` serves an export that failed parity (benchmarks measure what it costs)."""
-    local = Path(resolve_model_path(model))
+    local = Path(path or model_path(model))
     if not local.is_dir():
         raise OnnxUnavailable(f"{model!r} is not a local model directory")
     model_hash = weights_hash(local)
@@ -76,35 +82,52 @@ def onnx_encoder(
     return encoder
 
 
-def _choose(model: str, backend: str, device: str, batch_size: int, max_tokens: int) -> Encoder | None:
+def _choose(
+    model: str, path: str, backend: str, device: str, batch_size: int, max_tokens: int
+) -> Encoder | None:
     """The ONNX encoder ``backend`` asks for, or None where auto stays on torch."""
     if device not in ("auto", "cpu"):
         if backend == "auto":
             return None
         raise OnnxUnavailable(f"device {device!r} runs on torch (the ONNX backend is CPU only)")
     if backend == "auto":
-        local = Path(resolve_model_path(model))
+        local = Path(path)
         report = read_report(weights_hash(local)) if local.is_dir() else None
-        if report is None or not report.prefers_onnx():
+        if report is None or report.cuda or report.failure(int8=False):
             return None
-        return onnx_encoder(
-            model, int8=False, batch_size=batch_size, max_tokens=max_tokens, build_missing=False
+        onnx = onnx_encoder(
+            model, int8=False, batch_size=batch_size, max_tokens=max_tokens, build_missing=False, path=path
+        )
+        if onnx is None or report.prefers_onnx():
+            return onnx
+        log.info("encoder %s: queries on ONNX Runtime, documents on torch (faster here)", model)
+        return QueryOnnxEncoder(
+            onnx,
+            lambda: HFEncoder(model, path=path, device=device, batch_size=batch_size, max_tokens=max_tokens),
         )
     int8 = backend == "onnx-int8"
-    return onnx_encoder(model, int8=int8, batch_size=batch_size, max_tokens=max_tokens)
+    return onnx_encoder(model, int8=int8, batch_size=batch_size, max_tokens=max_tokens, path=path)
 
 
 def load_encoder(
-    model: str, *, device: str = "auto", batch_size: int = 32, max_tokens: int = 256, backend: str = "auto"
+    model: str,
+    *,
+    path: str | None = None,
+    device: str = "auto",
+    batch_size: int = 32,
+    max_tokens: int = 256,
+    backend: str = "auto",
 ) -> Encoder:
-    """The encoder for these settings on the runtime ``backend`` selects (see the module)."""
+    """The transformers encoder ``model`` (weights in ``path``, by default the registry's answer)
+    on the runtime ``backend`` selects (see the module). Build encoders by name with
+    :func:`codekin.embeddings.registry.build_encoder`, which comes here for every real model."""
     if backend not in BACKENDS:
         raise ValueError(f"unknown encoder backend {backend!r} (one of {', '.join(BACKENDS)})")
     if backend != "torch":
         try:
-            onnx = _choose(model, backend, device, batch_size, max_tokens)
+            onnx = _choose(model, path or model_path(model), backend, device, batch_size, max_tokens)
             if onnx is not None:
                 return onnx
         except OnnxUnavailable as exc:
             log.warning("encoder backend %s is unavailable for %s: %s; using torch", backend, model, exc)
-    return HFEncoder(model, device=device, batch_size=batch_size, max_tokens=max_tokens)
+    return HFEncoder(model, path=path, device=device, batch_size=batch_size, max_tokens=max_tokens)

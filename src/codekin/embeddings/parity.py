@@ -40,7 +40,7 @@ QUERIES = (
 def reference_texts(limit: int = PARITY_TEXTS) -> list[str]:
     """``limit`` encoder inputs spread evenly over the chunks of codekin's own Python source."""
     import codekin
-    from codekin.index.indexer import encoder_input
+    from codekin.embeddings.inputs import encoder_input
     from codekin.parsers import chunk_file
 
     package = Path(codekin.__file__).parent

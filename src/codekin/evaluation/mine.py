@@ -3,7 +3,9 @@
 Every documented definition whose doc comment has a usable first sentence yields the query
 "that sentence" -> "that definition". So that the answer cannot be found by matching the
 comment itself, the repository is copied into a separate tree with those doc comments removed;
-the copy is what gets indexed and searched, and the targets' lines refer to it.
+the copy is what gets indexed and searched, and the targets' lines refer to it. The copy is
+written redacted (codekin.redact), as the index stores it: no secret of the repository lands
+there in clear.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from codekin.evaluation.dataset import EvalQuery, Target
 from codekin.files import FileFilter, SkipFile, read_source
 from codekin.parsers import chunk_file
 from codekin.parsers.doc_comments import clean_query, parse_python, python_source, split_doc
+from codekin.redact import Redactor
 
 log = logging.getLogger(__name__)
 
@@ -82,9 +85,12 @@ def mine_repository(
     seed: int = 0,
     max_chunk_bytes: int = 4000,
     progress: MineProgress | None = None,
+    redactor: Redactor | None = None,
 ) -> MinedSet:
     """Copy the indexable files under ``file_filter.root`` into ``out_tree`` with doc comments
-    stripped, and return up to ``limit`` queries (a seeded sample) whose targets are in the copy."""
+    stripped and secrets masked by ``redactor`` (the built-in rules when None), and return up to
+    ``limit`` queries (a seeded sample) whose targets are in the copy."""
+    redactor = redactor or Redactor()
     _reset_tree(out_tree)
     entries = list(file_filter.walk())
     candidates: list[EvalQuery] = []
@@ -95,6 +101,7 @@ def mine_repository(
         except (SkipFile, OSError) as exc:
             log.info("eval: skipped %s: %s", entry.rel, exc)
             continue
+        data = redactor.redact(data, entry.rel).data  # same length and lines: spans stay exact
         stripped, defs = strip_doc_comments(entry.rel, data, max_chunk_bytes)
         dest = out_tree / entry.rel
         dest.parent.mkdir(parents=True, exist_ok=True)

@@ -46,7 +46,7 @@ def evaluate(
     progress: EvalProgress | None = None,
 ) -> EvalReport:
     """Search every query (chunk results, or file results with ``files``) and score the top k."""
-    indexed = set(ws.code_index.store.file_rows())
+    indexed = set(ws.code_index.file_rows())
     unknown = sorted({t.path for q in queries for t in q.targets} - indexed)
     results: list[QueryResult] = []
     for done, q in enumerate(queries, 1):

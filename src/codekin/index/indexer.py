@@ -17,31 +17,20 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from codekin.embeddings.base import Encoder
+from codekin.embeddings.deferred import prefetch
+from codekin.embeddings.inputs import encoder_input
 from codekin.files import FileEntry, FileFilter, SkipFile, path_key, read_source
 from codekin.index import redaction
-from codekin.index.code_index import CodeIndex
-from codekin.index.store import FileRow, PendingFile
-from codekin.parsers import chunk_file, detect_language
-from codekin.parsers.model import Chunk, bytes_hash, content_hash
+from codekin.index.code_index import CodeIndex, FileRow, PendingFile
+from codekin.parsers import chunk_source
+from codekin.parsers.model import bytes_hash, content_hash
 from codekin.redact import Redactor
-from codekin.safetext import valid_text
 
 log = logging.getLogger(__name__)
 
 BATCH_CHUNKS = 128  # chunks embedded and committed together
 SAVE_EVERY_S = 30.0  # vector file checkpoint interval during long runs
 MAX_SKIPS_KEPT = 200
-
-
-def encoder_input(chunk: Chunk) -> str:
-    """The text the encoder sees (valid UTF-8): a short context prefix, then the real source."""
-    header = f"{chunk.kind} {chunk.qualified_name}".strip() if chunk.symbol else chunk.kind
-    return valid_text(f"{chunk.path}\n{header}\n{chunk.text}")
-
-
-def embed_key(text: str) -> str:
-    """The key an embedding is stored and reused under: the hash of its encoder input."""
-    return content_hash(text)
 
 
 @dataclass
@@ -101,17 +90,17 @@ class Indexer:
     ) -> IndexStats:
         """Walk the whole tree: index new/changed files, drop deleted ones."""
         run = _Run(self, progress, cancel, full=True)
-        resync = self.redactor is not None and redaction.begin(self.index.store, self.redactor)
+        resync = self.redactor is not None and redaction.begin(self.index, self.redactor)
         run.report("scanning")
         entries = list(self.filter.walk(on_skip=run.skip))
-        known = self.index.store.file_rows()
+        known = self.index.file_rows()
         present = {e.rel for e in entries}
         run.remove([p for p in known if p not in present])
         run.process(entries, known)
         run.embed_missing()
         stats = run.finish()
         if resync and self.redactor is not None and not stats.cancelled:
-            redaction.finish(self.index.store, self.redactor)
+            redaction.finish(self.index, self.redactor)
         return stats
 
     def update_paths(
@@ -125,7 +114,7 @@ class Indexer:
         on disk); ``overlays`` maps a path to unsaved editor text that replaces the file's content."""
         run = _Run(self, progress, cancel)
         overlays = {path_key(rel): text for rel, text in (overlays or {}).items()}
-        known = self.index.store.file_rows()
+        known = self.index.file_rows()
         entries: list[FileEntry] = []
         gone: list[str] = []
         for rel in dict.fromkeys(rels):
@@ -181,7 +170,7 @@ class _Run:
         self.pending: list[PendingFile] = []
         self.pending_chunks = 0
         self.index.vectors()  # sync vectors with the store before changing either
-        self.first_id = self.index.store.max_chunk_id() + 1  # ids are never reused (AUTOINCREMENT)
+        self.first_id = self.index.max_chunk_id() + 1  # ids are never reused (AUTOINCREMENT)
 
     def report(self, phase: str | None = None) -> None:
         if phase:
@@ -228,7 +217,7 @@ class _Run:
                 continue
             digest = bytes_hash(data)
             if row is not None and row.hash == digest:
-                self.index.store.touch_file(entry.rel, entry.size, entry.mtime_ns)
+                self.index.touch_file(entry.rel, entry.size, entry.mtime_ns)
                 self.stats.files_unchanged += 1
                 continue
             self.add_bytes(entry.rel, data, entry.size, entry.mtime_ns, digest)
@@ -244,14 +233,15 @@ class _Run:
         redacted = self.ix.redactor.redact(data, rel) if self.ix.redactor else None
         data = redacted.data if redacted else data  # the single point where file text enters
         try:
-            language = detect_language(rel, data[:256])
-            chunks = chunk_file(rel, data, language, max_chunk_bytes=self.ix.max_chunk_bytes)
+            lang, chunks = chunk_source(rel, data, max_chunk_bytes=self.ix.max_chunk_bytes)
         except Exception as exc:  # a parser bug must not stop the run: fall back to skipping
             log.debug("chunking %s failed", rel, exc_info=True)  # the skip below logs the reason
             self.skip(rel, f"chunking failed: {exc}")
             return
-        lang = chunks[0].language if chunks else (language or "text")
-        keyed = [(c, embed_key(encoder_input(c))) for c in chunks]
+        if chunks:
+            prefetch(self.ix.encoder)  # the model loads while the lexical phase goes on
+        # an embedding is stored and reused under the hash of its encoder input (its embed_key)
+        keyed = [(c, content_hash(encoder_input(c))) for c in chunks]
         found = dict(redacted.found) if redacted else {}
         self.pending.append(
             PendingFile(FileRow(rel, size, mtime_ns, digest, lang, len(chunks)), keyed, found)
@@ -279,12 +269,11 @@ class _Run:
         stored vector, ``BATCH_CHUNKS`` at a time, each batch committed as it is done."""
         self.flush()
         self.stats.lexical_elapsed = self.progress.lexical_elapsed = time.monotonic() - self.started
-        store = self.index.store
         embedded, total = self.index.coverage()  # from the loaded vectors: a no-op run skips the scan
-        self.progress.to_embed = store.count_missing_vectors(after_id) if embedded < total else 0
+        self.progress.to_embed = self.index.count_missing_vectors(after_id) if embedded < total else 0
         self.report("embedding")
         while self.progress.to_embed and not self.cancelled():
-            rows = store.missing_vectors(after_id, BATCH_CHUNKS)
+            rows = self.index.missing_vectors(after_id, BATCH_CHUNKS)
             if not rows:
                 break
             after_id = rows[-1][0]
@@ -300,15 +289,13 @@ class _Run:
 
     def finish(self) -> IndexStats:
         self.flush()
-        store = self.index.store
         if self.stats.chunks_removed:  # only removed chunks can leave vectors unused
-            store.set_meta("unused_vectors", "1")
-        if self.full and store.get_meta("unused_vectors", "1") == "1":  # a no-op run skips the scan
-            store.drop_unused_vectors()
-            store.set_meta("unused_vectors", "0")
+            self.index.owe_vector_cleanup()
+        if self.full:  # (no scan when no chunk was removed since the last one)
+            self.index.drop_unused_vectors()
         self.report("saving")
         self.index.save_if_due(0.0 if self.full else SAVE_EVERY_S)
-        self.stats.files_total, self.stats.chunks_total = self.index.store.counts()
+        self.stats.files_total, self.stats.chunks_total = self.index.counts()
         self.stats.elapsed = time.monotonic() - self.started
         self.report("done")
         return self.stats

@@ -49,19 +49,18 @@ class QueryOptions:
     stem_prefixes: bool = True  # each word also matches identifiers starting with its stem
 
 
-QUERY_OPTIONS = QueryOptions()  # the options Store.lexical_search uses
+DEFAULT_QUERY = QueryOptions()  # what searches use unless given others (benchmarks compare others)
 
 
-def fts_query(text: str, options: QueryOptions | None = None) -> str:
+def fts_query(text: str, options: QueryOptions = DEFAULT_QUERY) -> str:
     """An FTS5 MATCH expression: any of the query's tokens (BM25 ranks by how many and how rare)."""
-    opts = options or QUERY_OPTIONS
     tokens = [t for t in code_tokens(text) if len(t) > 1 or t.isdigit()]
-    if opts.drop_stopwords and len(text.split()) > 1:
+    if options.drop_stopwords and len(text.split()) > 1:
         content = [t for t in tokens if t not in STOPWORDS]
         tokens = content or tokens
     seen = dict.fromkeys(tokens)
     terms = [f'"{t}"' for t in seen]
-    if opts.stem_prefixes:  # inflected words only: "routes" also matches "router", "routing"
+    if options.stem_prefixes:  # inflected words only: "routes" also matches "router", "routing"
         stems = dict.fromkeys(s for t in seen if not t.isdigit() and (s := stem(t)) != _base(t))
         terms += [f'"{s}"*' for s in stems if len(s) >= 4 and s not in seen]
     return " OR ".join(terms)

@@ -5,28 +5,27 @@ from __future__ import annotations
 
 import logging
 
-from codekin.index.store import Store
+from codekin.index.code_index import CodeIndex
 from codekin.redact import Redactor
 
 log = logging.getLogger(__name__)
-META_KEY = "redact.fingerprint"
 
 
-def begin(store: Store, redactor: Redactor) -> bool:
+def begin(index: CodeIndex, redactor: Redactor) -> bool:
     """Before a whole-tree run: True when the indexed files were redacted under other rules;
     then every file is read again by this run."""
-    if store.get_meta(META_KEY) == redactor.fingerprint:
+    if index.redaction_fingerprint() == redactor.fingerprint:
         return False
-    if not store.counts()[0]:  # nothing stored yet: everything will be read under these rules
-        store.set_meta(META_KEY, redactor.fingerprint)
+    if not index.counts().files:  # nothing stored yet: everything will be read under these rules
+        index.record_redaction_fingerprint(redactor.fingerprint)
         return False
     log.info("redaction rules changed since the files were indexed: every file is read again")
-    store.forget_file_stats()
+    index.forget_file_stats()
     return True
 
 
-def finish(store: Store, redactor: Redactor) -> None:
+def finish(index: CodeIndex, redactor: Redactor) -> None:
     """After that run completed: nothing of the rows it replaced stays in the database file
     (until then the old fingerprint stays, so a killed run is redone)."""
-    store.purge_deleted()
-    store.set_meta(META_KEY, redactor.fingerprint)
+    index.purge_deleted()
+    index.record_redaction_fingerprint(redactor.fingerprint)

@@ -12,12 +12,14 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pathspec
 
 from codekin.embeddings.base import Encoder, Vectors
 from codekin.hit import Coverage, FileHit, Hit, Results, non_increasing
 from codekin.index import explain as explanation
 from codekin.index.code_index import CodeIndex
+from codekin.index.lexical import DEFAULT_QUERY, QueryOptions
 from codekin.index.query_cache import QueryVectors
 from codekin.index.ranking import (
     DEFAULT_RANKING,
@@ -78,17 +80,20 @@ class Searcher:
         ranking: RankConfig | None = DEFAULT_RANKING,
         file_ranking: RankConfig | None = FILE_RANKING,
         queries: QueryVectors | None = None,
+        query_options: QueryOptions = DEFAULT_QUERY,
     ) -> None:
         """``ranking`` None: dense order only (``hybrid`` False) or plain fusion; otherwise the
         code-aware ranking of :mod:`codekin.index.ranking` with that configuration.
         ``file_ranking`` is the same for :meth:`search_files`. ``encoder`` None: lexical
-        retrieval only. ``queries``: a cache of query vectors shared across searches."""
+        retrieval only. ``queries``: a cache of query vectors shared across searches.
+        ``query_options``: how a query becomes a BM25 query."""
         self.index = index
         self.encoder = encoder
         self.hybrid = hybrid
         self.ranking = ranking
         self.file_ranking = file_ranking
         self.queries = queries
+        self.query_options = query_options
 
     def coverage(self) -> Coverage:
         if self.encoder is not None:
@@ -125,7 +130,7 @@ class Searcher:
         depth = max(CANDIDATES, k * CHUNKS_PER_FILE)
         why: Explanations | None = {} if explain else None
         ranked = self._ranked(query, qvec, depth, filters, self.file_ranking, keep_all=True, why=why)
-        chunks = self.index.store.chunks_by_ids([cid for cid, _ in ranked])
+        chunks = self.index.chunks([cid for cid, _ in ranked])
         per_file: dict[str, list[int]] = {}
         for cid, _ in ranked:
             if cid in chunks:
@@ -166,7 +171,9 @@ class Searcher:
                 for r, ((cid, cos), (_, s)) in enumerate(zip(kept, out, strict=True)):
                     why[cid] = explanation.dense_only(cos, r, s, source)
             return out
-        lexical = self.index.store.lexical_search(query, max(CANDIDATES, k) * 2, filters.languages)
+        lexical = self.index.lexical_search(
+            query, max(CANDIDATES, k) * 2, filters.languages, self.query_options
+        )
         if filters.paths or filters.exclude_languages:
             keep = set(self._keep(filters, [cid for cid, _ in lexical]))
             lexical = [(cid, s) for cid, s in lexical if cid in keep]
@@ -192,14 +199,14 @@ class Searcher:
 
     def _provenance(self) -> dict[str, Any]:
         m = self.index.manifest
-        return explanation.provenance(m.model, m.model_hash, self.index.store.generation())
+        return explanation.provenance(m.model, m.model_hash, self.index.generation())
 
     def _candidates(
         self, dense: list[tuple[int, float]], lexical: list[tuple[int, float]]
     ) -> list[Candidate]:
         ids = list(dict.fromkeys([cid for cid, _ in dense] + [cid for cid, _ in lexical]))
-        chunks = self.index.store.chunk_heads(ids)
-        containers = self.index.store.containers([ch.path for ch in chunks.values()])
+        chunks = self.index.chunk_heads(ids)
+        heads = self.index.container_heads(chunks)
         out: dict[int, Candidate] = {}
         for cid in ids:
             ch = chunks.get(cid)
@@ -213,13 +220,13 @@ class Searcher:
                     ch.end_line,
                     ch.language,
                     ch.container,
-                    is_header=bool(ch.symbol) and (ch.path, ch.qualified_name) in containers,
+                    is_header=cid in heads,
                 )
         set_ranks(out, dense, lexical)
         return list(out.values())
 
     def _add_file_lexical(self, query: str, candidates: list[Candidate], filters: Filters) -> None:
-        files = self.index.store.file_lexical_search(query, FILE_CANDIDATES, filters.languages)
+        files = self.index.file_lexical_search(query, FILE_CANDIDATES, filters.languages, self.query_options)
         if not files or files[0][1] <= 0:
             return
         share = {path: max(score, 0.0) / files[0][1] for path, score in files}
@@ -253,7 +260,7 @@ class Searcher:
         hits: list[Hit] = []
         for start in range(0, len(ranked), k + SIMILAR_SLACK):  # read chunk texts a page at a time
             page = ranked[start : start + k + SIMILAR_SLACK]
-            chunks = self.index.store.chunks_by_ids(page)
+            chunks = self.index.chunks(page)
             hits += [
                 to_hit(cid, chunks[cid], score_of[cid])
                 for cid in page
@@ -270,24 +277,18 @@ class Searcher:
     def _dense(self, qvec: Vectors, filters: Filters, count: int) -> list[tuple[int, float]]:
         return self.index.vectors().search(qvec, count, self._allowed(filters) if filters else None)
 
-    def _allowed(self, filters: Filters) -> list[int]:
-        """Ids of the chunks that pass the filters, read from the store without their texts."""
-        rows = self.index.store.chunk_paths(filters.languages or None, filters.exclude_languages or None)
+    def _allowed(self, filters: Filters) -> npt.NDArray[np.uint64]:
+        """Ids of the chunks that pass the filters (from the index's catalog, no store query)."""
         spec = filters.path_spec()
-        if spec is None:
-            return [cid for cid, _ in rows]
-        matches: dict[str, bool] = {}
-        for _, path in rows:
-            if path not in matches:
-                matches[path] = spec.match_file(path)
-        return [cid for cid, path in rows if matches[path]]
+        path_filter = (filters.paths, spec.match_file) if spec is not None else None
+        return self.index.catalog().allowed(filters.languages, filters.exclude_languages, path_filter)
 
     def _keep(self, filters: Filters, ids: list[int]) -> list[int]:
         """The ids among ``ids`` whose chunk passes the path and excluded-language filters."""
         spec = filters.path_spec()
         if not ids or (spec is None and not filters.exclude_languages):
             return ids
-        chunks = self.index.store.chunks_by_ids(ids)
+        chunks = self.index.chunks(ids)
         return [
             cid
             for cid in ids
@@ -307,10 +308,10 @@ class Searcher:
         ``scores``: each id's ranking score; None: the ids are in similarity order and the score
         is the cosine, capped so that it never rises down the list. ``why``: explanations to
         attach, by id."""
-        chunks = self.index.store.chunks_by_ids(ids)
+        chunks = self.index.chunks(ids)
         by_id: dict[int, float] = {}
         if qvec is not None:
-            found, rows = self.index.store.vectors_for_ids(ids)
+            found, rows = self.index.stored_vectors(ids)
             by_id = dict(zip(found, (rows @ qvec).tolist(), strict=True)) if found else {}
         cosines = [by_id.get(cid, 0.0) for cid in ids]
         order = non_increasing(cosines) if scores is None else scores

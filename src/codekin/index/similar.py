@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from codekin.embeddings.base import Encoder, Vectors, normalise
-from codekin.index.indexer import encoder_input
+from codekin.embeddings.inputs import encoder_input
+from codekin.index.code_index import CodeIndex
 from codekin.index.ranking import NON_CODE_LANGUAGES
-from codekin.index.store import Store
 from codekin.parsers import chunk_file
 from codekin.parsers.model import Chunk, content_hash
 
@@ -57,9 +57,9 @@ def combine(query: SimilarQuery, candidates: Vectors, best_share: float = BEST_S
     return np.asarray(best_share * best + (1.0 - best_share) * mean, dtype=np.float32)
 
 
-def stored_query(store: Store, path: str, chosen: Sequence[tuple[int, Chunk]]) -> SimilarQuery:
+def stored_query(index: CodeIndex, path: str, chosen: Sequence[tuple[int, Chunk]]) -> SimilarQuery:
     """A query of indexed chunks of ``path``: their stored vectors, no embedding."""
-    ids, rows = store.vectors_for_ids([cid for cid, _ in chosen])
+    ids, rows = index.stored_vectors([cid for cid, _ in chosen])
     by_id = dict(chosen)
     if not ids:
         raise LookupError(f"no stored vectors for the chunks of {path} (is the index complete?)")
@@ -69,12 +69,12 @@ def stored_query(store: Store, path: str, chosen: Sequence[tuple[int, Chunk]]) -
         weights=_shares([len(by_id[cid].text) for cid in ids]),
         languages=frozenset(by_id[cid].language for cid in ids),
         exclude=own,
-        siblings=frozenset(cid for cid, _ in store.chunks_of_file(path)) - own,
+        siblings=frozenset(cid for cid, _ in index.chunks_of_file(path)) - own,
     )
 
 
 def code_query(
-    store: Store,
+    index: CodeIndex,
     encoder: Encoder,
     code: str,
     language: str | None,
@@ -91,8 +91,8 @@ def code_query(
         whole = encoder.embed_documents([f"function\n{code}"])
         texts = {content_hash(code), content_hash(code.strip())}  # a chunk's text has no outer blanks
         return SimilarQuery(normalise(whole), (1.0,), exclude_hashes=frozenset(texts))
-    indexed = {c.content_hash: cid for cid, c in store.chunks_of_file(path)} if path else {}
-    ids, rows = store.vectors_for_ids([indexed[c.content_hash] for c in chunks if c.content_hash in indexed])
+    indexed = {c.content_hash: cid for cid, c in index.chunks_of_file(path)} if path else {}
+    ids, rows = index.stored_vectors([indexed[c.content_hash] for c in chunks if c.content_hash in indexed])
     stored = dict(zip(ids, rows, strict=True))
     fresh = [c for c in chunks if indexed.get(c.content_hash) not in stored]
     embedded: Iterator[Vectors] = iter(

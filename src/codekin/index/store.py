@@ -12,7 +12,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +21,8 @@ from typing import Any
 import numpy as np
 
 from codekin.embeddings.base import Vectors
-from codekin.index.lexical import code_tokens, fts_query
+from codekin.index import migrations
+from codekin.index.lexical import DEFAULT_QUERY, QueryOptions, code_tokens, fts_query
 from codekin.parsers.model import Chunk
 
 SCHEMA = """
@@ -44,12 +45,6 @@ CREATE TABLE IF NOT EXISTS vectors (embed_key TEXT PRIMARY KEY, vector BLOB NOT 
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(symbol, path, body);
 CREATE TABLE IF NOT EXISTS redactions (path TEXT PRIMARY KEY, count INTEGER NOT NULL, kinds TEXT NOT NULL);
 """
-# Added after the first release: an older index gains these (and their rows) when opened.
-FILE_DOCS_SCHEMA = """
-CREATE TABLE IF NOT EXISTS file_docs (id INTEGER PRIMARY KEY AUTOINCREMENT, path TEXT NOT NULL UNIQUE);
-CREATE VIRTUAL TABLE IF NOT EXISTS files_fts USING fts5(symbol, path, body);
-"""
-BACKFILL_WAIT_MS = 1000  # another process writing: build the file documents on a later open
 # BM25 column weights for (symbol, path, body), in both tables.
 FTS_WEIGHTS = (4.0, 2.0, 1.0)
 log = logging.getLogger(__name__)
@@ -85,6 +80,10 @@ class CorruptIndex(Exception):
     def __init__(self, message: str, *, reported: bool = False) -> None:
         super().__init__(message)
         self.reported = reported
+
+
+class IndexNotBuilt(LookupError):
+    """A database file with no tables yet (its writer is creating them): no index to read."""
 
 
 # SQLite primary result codes that mean the file itself is damaged.
@@ -134,6 +133,8 @@ class Store:
             self._db = _connect(path, readonly)
             # a brand-new (or emptied) database file: no tables at all before the schema
             self.created = self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
+            if readonly and self.created:  # a writer has just created the file: nothing to read yet
+                raise IndexNotBuilt(f"the index in {path.parent} is being created: try again in a moment")
             if not readonly:
                 self._db.execute("PRAGMA journal_mode=WAL")
                 self._db.execute("PRAGMA synchronous=NORMAL")
@@ -143,11 +144,13 @@ class Store:
             self._db.execute("SELECT count(*) FROM chunks").fetchone()
             if not readonly and not self.get_meta("store_id"):
                 self.set_meta("store_id", uuid.uuid4().hex)
-            self._doc_tables = self._ensure_file_docs()
+            self._doc_tables = migrations.ensure_file_docs(
+                self._db, path, readonly=readonly, write_doc=self._write_file_doc
+            )
         except sqlite3.DatabaseError as exc:
             self._close_quietly()
             raise CorruptIndex(f"{path}: {exc}") from exc
-        except CorruptIndex:
+        except (CorruptIndex, IndexNotBuilt):
             self._close_quietly()
             raise
 
@@ -170,54 +173,6 @@ class Store:
     def store_id(self) -> str:
         """Random per database file: vectors saved for another database never match it."""
         return self.get_meta("store_id")
-
-    def _ensure_file_docs(self) -> bool:
-        """The file-level lexical tables. An index made before them gains them from its stored
-        chunks (no re-parsing, no re-embedding); the ``file_docs`` meta flag says they are
-        complete. When that cannot happen now (another process is writing, a read-only
-        database), files rank without them and the next open tries again. Returns whether both
-        tables exist (then every write keeps them current)."""
-        db = self._db
-        if self.readonly:
-            return self._has_doc_tables()
-        try:
-            db.execute(f"PRAGMA busy_timeout = {BACKFILL_WAIT_MS}")
-            db.executescript(FILE_DOCS_SCHEMA)
-            if self.get_meta("file_docs") != "1":
-                self._rebuild_file_docs()
-        except sqlite3.OperationalError as exc:
-            log.warning(
-                "%s: file-level lexical index not built now (%s); retried on next open", self.path, exc
-            )
-        finally:
-            db.execute("PRAGMA busy_timeout = 30000")
-        return self._has_doc_tables()
-
-    def _has_doc_tables(self) -> bool:
-        found = self._db.execute(
-            "SELECT count(*) FROM sqlite_master WHERE name IN ('file_docs', 'files_fts')"
-        )
-        return int(found.fetchone()[0]) == 2
-
-    def _rebuild_file_docs(self) -> None:
-        db = self._db
-        started = time.monotonic()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            if self.get_meta("file_docs") != "1":  # not done by another process meanwhile
-                db.execute("DELETE FROM files_fts")
-                db.execute("DELETE FROM file_docs")
-                paths = [r[0] for r in db.execute("SELECT DISTINCT path FROM chunks")]
-                for p in paths:
-                    self._write_file_doc(p)
-                self.set_meta("file_docs", "1")
-                if paths:
-                    took = time.monotonic() - started
-                    log.info("file-level lexical index built for %d files in %.1f s", len(paths), took)
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
 
     def close(self) -> None:
         with self._using():
@@ -259,21 +214,6 @@ class Store:
         with self._using():
             rows = self._db.execute("SELECT path, size, mtime_ns, hash, language, chunks FROM files")
             return {r[0]: FileRow(*r) for r in rows}
-
-    def known_embed_keys(self, keys: Iterable[str]) -> set[str]:
-        keys = list(dict.fromkeys(keys))
-        found: set[str] = set()
-        with self._using():
-            for start in range(0, len(keys), 500):
-                part = keys[start : start + 500]
-                marks = ",".join("?" * len(part))
-                found.update(
-                    r[0]
-                    for r in self._db.execute(
-                        f"SELECT embed_key FROM vectors WHERE embed_key IN ({marks})", part
-                    )
-                )
-        return found
 
     def chunks_by_ids(self, ids: Sequence[int]) -> dict[int, Chunk]:
         out: dict[int, Chunk] = {}
@@ -402,6 +342,12 @@ class Store:
                 (int(r[0]), str(r[1])) for r in self._db.execute(f"SELECT id, path FROM chunks{where}", args)
             ]
 
+    def chunk_catalog(self) -> list[tuple[int, str, str]]:
+        """(id, path, language) of every chunk, read without the texts."""
+        with self._lock:
+            rows = self._db.execute("SELECT id, path, language FROM chunks ORDER BY id")
+            return [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
+
     def missing_vectors(self, after_id: int, limit: int) -> list[tuple[int, Chunk, str]]:
         """Chunks with an id above ``after_id`` whose embedding is not stored yet, in id order:
         (chunk id, chunk, embed_key). Several may share a key (copied code)."""
@@ -446,7 +392,11 @@ class Store:
             return {str(r[0]): int(r[1]) for r in rows}
 
     def lexical_search(
-        self, query: str, limit: int, languages: Sequence[str] | None = None
+        self,
+        query: str,
+        limit: int,
+        languages: Sequence[str] | None = None,
+        options: QueryOptions = DEFAULT_QUERY,
     ) -> list[tuple[int, float]]:
         """BM25 over (symbol, path, body) tokens; returns (chunk id, score) best first."""
         rows = self._bm25(
@@ -457,15 +407,20 @@ class Store:
             query,
             limit,
             languages,
+            options,
         )
         return [(int(r[0]), -float(r[1])) for r in rows]
 
     def file_lexical_search(
-        self, query: str, limit: int, languages: Sequence[str] | None = None
+        self,
+        query: str,
+        limit: int,
+        languages: Sequence[str] | None = None,
+        options: QueryOptions = DEFAULT_QUERY,
     ) -> list[tuple[str, float]]:
         """BM25 over whole files (all their chunks' symbol, path and body tokens as one
         document); returns (path, score) best first."""
-        if not self._doc_tables or self.get_meta("file_docs") != "1":
+        if not self._doc_tables or self.get_meta(migrations.FILE_DOCS_FLAG) != "1":
             return []
         rows = self._bm25(
             "SELECT d.path, bm25(files_fts, ?, ?, ?) AS rank FROM files_fts f "
@@ -476,6 +431,7 @@ class Store:
             query,
             limit,
             languages,
+            options,
         )
         return [(str(r[0]), -float(r[1])) for r in rows]
 
@@ -488,10 +444,11 @@ class Store:
         query: str,
         limit: int,
         languages: Sequence[str] | None,
+        options: QueryOptions,
     ) -> list[tuple[Any, ...]]:
         """Rows of ``select`` (which binds the FTS_WEIGHTS) matching the query in ``table``,
         best first; ``language_join`` brings ``language_column`` in when languages filter."""
-        expr = fts_query(query)
+        expr = fts_query(query, options)
         if not expr:
             return []
         sql = select + (language_join if languages else "") + f"WHERE {table} MATCH ? "

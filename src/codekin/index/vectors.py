@@ -103,7 +103,11 @@ class VectorIndex:
         query = np.asarray(vector, dtype=np.float32)
         if allowed is None:
             return self._matches(self._search(query, min(count, n)))
-        keys = np.fromiter(allowed, dtype=np.uint64, count=len(allowed))
+        keys = (
+            allowed.astype(np.uint64, copy=False)
+            if isinstance(allowed, np.ndarray)
+            else np.fromiter(allowed, dtype=np.uint64, count=len(allowed))
+        )
         if len(keys) == 0:
             return []
         if len(keys) <= FEW_ROWS:

@@ -149,11 +149,11 @@ def make_encoder(options: OrgOptions) -> Encoder:
         from codekin.embeddings.fake import FakeEncoder
 
         return FakeEncoder(options.fake_dim)
-    from codekin.embeddings import load_encoder
+    from codekin.embeddings import build_encoder
+    from codekin.settings import Settings
 
-    return load_encoder(
-        options.model, device=options.device, batch_size=options.batch_size, max_tokens=options.max_tokens
-    )
+    settings = Settings(device=options.device, batch_size=options.batch_size, max_tokens=options.max_tokens)
+    return build_encoder(options.model, settings)
 
 
 def resolve_revision(spec: RepoSpec, work_dir: Path) -> tuple[str, str]:

@@ -4,17 +4,16 @@ into chunk records (chunks, embed keys, sparse lexical vectors)."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from codekin.embeddings.inputs import encoder_input
 from codekin.files import FileEntry, FileFilter, SkipFile, read_source
-from codekin.index.indexer import embed_key, encoder_input
 from codekin.org.sparse import SparseVector, document_vector
-from codekin.parsers import chunk_file, detect_language
-from codekin.parsers.model import Chunk
-from codekin.settings import load_file_settings
+from codekin.parsers import chunk_source
+from codekin.parsers.model import Chunk, bytes_hash, content_hash
+from codekin.settings import project_sources, resolve
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +48,7 @@ def list_repository(root: str, max_file_bytes: int) -> Listing:
     """The files codekin would index in ``root`` (its own ``.codekin.toml`` / pyproject
     include, exclude and secret patterns apply)."""
     base = Path(root)
-    settings, problems = load_file_settings(base)
+    settings, problems = resolve(*project_sources(base))
     for problem in problems:
         log.warning("%s", problem)
     walker = FileFilter(
@@ -74,13 +73,12 @@ def chunk_files(entries: list[FileEntry], known: dict[str, str], max_chunk_bytes
         except SkipFile as why:
             out.append(FileResult(entry.rel, skipped=str(why)))
             continue
-        digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+        digest = bytes_hash(data)
         if known.get(entry.rel) == digest:
             out.append(FileResult(entry.rel, digest, unchanged=True))
             continue
         try:
-            language = detect_language(entry.rel, data[:256])
-            chunks = chunk_file(entry.rel, data, language, max_chunk_bytes=max_chunk_bytes)
+            lang, chunks = chunk_source(entry.rel, data, max_chunk_bytes=max_chunk_bytes)
         except Exception as exc:  # a parser bug must not stop the job: the file is skipped
             log.debug("chunking %s failed", entry.rel, exc_info=True)
             out.append(FileResult(entry.rel, digest, skipped=f"chunking failed: {exc}"))
@@ -90,7 +88,6 @@ def chunk_files(entries: list[FileEntry], known: dict[str, str], max_chunk_bytes
         for i, c in enumerate(chunks):
             text = encoder_input(c)
             header = bool(c.symbol) and c.qualified_name in containers
-            records.append(ChunkRecord(c, i, embed_key(text), text, document_vector(c), header))
-        lang = chunks[0].language if chunks else (language or "text")
+            records.append(ChunkRecord(c, i, content_hash(text), text, document_vector(c), header))
         out.append(FileResult(entry.rel, digest, lang, records=records))
     return out

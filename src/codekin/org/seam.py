@@ -62,25 +62,22 @@ class LocalStore:
     def dense(self, vector: Vectors, k: int, scope: Scope) -> list[tuple[int, float]]:
         allowed = None
         if scope.languages or scope.exclude_languages:
-            rows = self.index.store.chunk_paths(scope.languages or None, scope.exclude_languages or None)
+            rows = self.index.chunk_paths(scope.languages or None, scope.exclude_languages or None)
             allowed = [cid for cid, _ in rows]
         return self.index.vectors().search(vector, k, allowed)
 
     def lexical(self, query: str, k: int, scope: Scope) -> list[tuple[int, float]]:
-        found = self.index.store.lexical_search(query, k, scope.languages)
+        found = self.index.lexical_search(query, k, scope.languages)
         if not scope.exclude_languages:
             return found
-        chunks = self.index.store.chunks_by_ids([cid for cid, _ in found])
+        chunks = self.index.chunks([cid for cid, _ in found])
         return [(c, s) for c, s in found if c in chunks and chunks[c].language not in scope.exclude_languages]
 
     def chunks(self, ids: Sequence[int]) -> dict[int, StoredChunk]:
-        found = self.index.store.chunks_by_ids(list(ids))
-        containers = self.index.store.containers([c.path for c in found.values()])
-        return {
-            cid: StoredChunk(c, self.repo, "", bool(c.symbol) and (c.path, c.qualified_name) in containers)
-            for cid, c in found.items()
-        }
+        found = self.index.chunks(list(ids))
+        heads = self.index.container_heads(found)
+        return {cid: StoredChunk(c, self.repo, "", cid in heads) for cid, c in found.items()}
 
     def vectors(self, ids: Sequence[int]) -> dict[int, Vectors]:
-        found, rows = self.index.store.vectors_for_ids(list(ids))
+        found, rows = self.index.stored_vectors(list(ids))
         return {cid: np.asarray(rows[i]) for i, cid in enumerate(found)}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 
-from codekin.index.lexical import QUERY_OPTIONS, _base, code_tokens, stem
+from codekin.index.lexical import DEFAULT_QUERY, QueryOptions, _base, code_tokens, stem
 from codekin.parsers.model import Chunk
 
 K1 = 1.2
@@ -51,12 +51,12 @@ def document_vector(chunk: Chunk) -> SparseVector:
     return indices, [by_index[i] for i in indices]
 
 
-def query_vector(text: str) -> SparseVector:
+def query_vector(text: str, options: QueryOptions = DEFAULT_QUERY) -> SparseVector:
     """The query's tokens as :func:`codekin.index.lexical.fts_query` picks them, weight 1 each,
     plus the stems of inflected words (FTS5's prefix terms)."""
     tokens = dict.fromkeys(t for t in code_tokens(text) if len(t) > 1 or t.isdigit())
     terms = list(tokens)
-    if QUERY_OPTIONS.stem_prefixes:
+    if options.stem_prefixes:
         terms += [s for t in tokens if (s := _stem_token(t)) is not None]
     weights: dict[int, float] = {}
     for t in dict.fromkeys(terms):

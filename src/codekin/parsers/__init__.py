@@ -16,7 +16,7 @@ Chunking rules:
 * files without a grammar (or with an unusable tree) become overlapping line windows.
 """
 
-from codekin.parsers.chunker import chunk_file
+from codekin.parsers.chunker import chunk_file, chunk_source
 from codekin.parsers.detect import detect_language
 from codekin.parsers.languages import SUPPORTED_LANGUAGES
 from codekin.parsers.model import CHUNK_KINDS, Chunk, content_hash
@@ -30,6 +30,7 @@ __all__ = [
     "SUPPORTED_LANGUAGES",
     "Chunk",
     "chunk_file",
+    "chunk_source",
     "content_hash",
     "detect_language",
 ]

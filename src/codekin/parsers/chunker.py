@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from tree_sitter import Node
 
 from codekin.parsers.definitions import Definition, find_definitions
-from codekin.parsers.detect import detect_language, looks_like_cpp, text_language
+from codekin.parsers.detect import HEAD_BYTES, detect_language, text_language
 from codekin.parsers.grammar import new_parser
 from codekin.parsers.languages import LANGUAGE_SPECS, LanguageSpec
 from codekin.parsers.model import Chunk
@@ -139,6 +139,15 @@ def _disjoint(src: SourceText, chunks: list[Chunk]) -> list[Chunk]:
     return result
 
 
+def chunk_source(path: str, data: bytes, *, max_chunk_bytes: int = 4000) -> tuple[str, list[Chunk]]:
+    """A file's language and its chunks, as an index records them: the language of its chunks
+    (a grammar's, else a text kind such as "markdown"), or for a file without any, the grammar
+    its name or shebang names, else "text". May raise on a parser bug (the caller skips the file)."""
+    language = detect_language(path, data[:HEAD_BYTES])
+    chunks = chunk_file(path, data, language, max_chunk_bytes=max_chunk_bytes)
+    return (chunks[0].language if chunks else language or "text"), chunks
+
+
 def chunk_file(
     path: str,
     data: bytes,
@@ -152,9 +161,7 @@ def chunk_file(
     if not data.strip():
         return []
     if language is None:
-        language = detect_language(path, data[:256])
-        if language == "c" and path.lower().endswith(".h") and looks_like_cpp(data):
-            language = "cpp"
+        language = detect_language(path, data[:HEAD_BYTES])
     spec = LANGUAGE_SPECS.get(language) if language else None
     if spec is not None:
         src = SourceText(path, spec.name, data)

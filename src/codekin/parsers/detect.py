@@ -187,8 +187,12 @@ def _shebang_language(head: bytes) -> str | None:
     return _INTERPRETERS.get(_VERSION_SUFFIX.sub("", program) or program)
 
 
+HEAD_BYTES = 256  # how much of a file the detection reads (a shebang, a C++ header's first lines)
+
+
 def detect_language(path: str, head: bytes = b"") -> str | None:
-    """The grammar language for ``path`` (extension, well-known name, then shebang), else None."""
+    """The grammar language for ``path`` (extension, well-known name, then shebang in ``head``,
+    the file's first :data:`HEAD_BYTES`), else None."""
     name, ext = _split_name(path)
     language = _FILENAMES.get(name) or _EXTENSIONS.get(ext)
     if language == "c" and ext == ".h" and looks_like_cpp(head):

@@ -96,8 +96,8 @@ class CodekinProtocol(LanguageServerProtocol):
         self._send_data({"jsonrpc": "2.0", "id": msg_id, "error": {"code": code, "message": message}})
 
     def get_message_type(self, method: str) -> type | None:  # type: ignore[override]  # (lru_cache above)
-        """codekin's requests are read into their wire classes, as the protocol's are."""
-        return wire.REQUESTS.get(method) or super().get_message_type(method)
+        """codekin's messages are read into their wire classes, as the protocol's are."""
+        return wire.MESSAGES.get(method) or super().get_message_type(method)
 
     @lsp_method(types.INITIALIZE)
     def lsp_initialize(self, params: types.InitializeParams) -> Generator[Any, Any, types.InitializeResult]:

@@ -13,10 +13,12 @@ from typing import Any, Literal, TypeVar
 
 import attrs
 
-from codekin.embeddings import Encoder, load_encoder
+from codekin.embeddings import Encoder, build_encoder
+from codekin.evaluation import history as eval_history
 from codekin.index.indexer import IndexStats, ProgressCallback
+from codekin.live_settings import LiveSettings
 from codekin.paths import path_to_uri, within
-from codekin.settings import Settings
+from codekin.settings import ENCODER_KEYS, Settings, keys
 from codekin.watch import Debouncer, TreeWatcher, is_noise
 from codekin.workspace import Workspace
 
@@ -24,9 +26,21 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 MAX_ERRORS = 20
-# Settings that can change without reopening the index.
-LIVE_SETTINGS = frozenset({"debounce_ms", "code_lens", "code_lens_threshold", "hybrid"})
 IndexStateName = Literal["indexing", "ready", "error"]
+
+
+@attrs.frozen
+class EvaluationStatus:
+    """The latest ``codekin eval`` run on a folder's index and the drift warnings it gives."""
+
+    model: str
+    k: int
+    mrr: float
+    best_mrr: float  # the best comparable run
+    queries: int
+    dataset: str
+    time: float
+    warnings: list[str]  # as `codekin status` shows them
 
 
 @attrs.frozen
@@ -38,6 +52,7 @@ class FolderStatus:
     last_updated: float | None
     errors: list[str]
     partial: bool
+    evaluation: EvaluationStatus | None
 
 
 @attrs.frozen
@@ -53,6 +68,7 @@ class IndexStatus:
     partial: bool
     watcher: str
     folders: list[FolderStatus]
+    drift: list[str]  # every folder's evaluation warnings
 
 
 class FolderIndex:
@@ -65,7 +81,8 @@ class FolderIndex:
     def __init__(self, uri: str, root: Path, settings: Settings) -> None:
         self.uri = uri
         self.root = root
-        self.settings = settings
+        self.live = LiveSettings(settings)  # features subscribe to the settings they use
+        self.live.subscribe(keys(group="search"), self._search_changed)
         self.workspace: Workspace | None = None
         self.state: IndexStateName = "indexing"
         self.complete = False
@@ -73,6 +90,16 @@ class FolderIndex:
         self.files = 0
         self.chunks = 0
         self.last_updated: float | None = None
+        self.evaluation: EvaluationStatus | None = None
+        self._history_stamp: tuple[int, int] | None = None  # of the eval history last read
+
+    @property
+    def settings(self) -> Settings:
+        return self.live.current
+
+    def _search_changed(self, old: Settings, new: Settings) -> None:
+        if self.workspace is not None:
+            self.workspace.apply_live(new)
 
     @property
     def partial(self) -> bool:
@@ -84,17 +111,56 @@ class FolderIndex:
     def refresh_counts(self) -> None:
         if self.workspace is None:
             return
+        stamp = self._history()  # before the read: a run recorded meanwhile is read next time
         try:
             status = self.workspace.status()  # no quick check: this runs after every update
         except Exception as exc:  # a status read must never take the server down
             log.warning("cannot read the status of %s: %s", self.root, exc)
             return
         self.files, self.chunks, self.last_updated = status.files, status.chunks, status.last_updated
+        self.evaluation = _evaluation(status.evaluation)
+        self._history_stamp = stamp
+
+    def evaluated_since(self) -> bool:
+        """Whether `codekin eval` recorded a run since the status was last read (a stat)."""
+        return self.workspace is not None and self._history() != self._history_stamp
+
+    def _history(self) -> tuple[int, int] | None:
+        assert self.workspace is not None
+        try:
+            st = (self.workspace.index_dir / eval_history.HISTORY_NAME).stat()
+        except OSError:
+            return None
+        return st.st_mtime_ns, st.st_size
 
     def status(self) -> FolderStatus:
         return FolderStatus(
-            self.uri, self.state, self.files, self.chunks, self.last_updated, list(self.errors), self.partial
+            self.uri,
+            self.state,
+            self.files,
+            self.chunks,
+            self.last_updated,
+            list(self.errors),
+            self.partial,
+            self.evaluation,
         )
+
+
+def _evaluation(found: dict[str, Any] | None) -> EvaluationStatus | None:
+    """The status's view of Workspace.status().evaluation (codekin.evaluation.history)."""
+    if found is None:
+        return None
+    latest = found["latest"]
+    return EvaluationStatus(
+        model=latest["model"],
+        k=latest["k"],
+        mrr=latest["mrr"],
+        best_mrr=found["best_mrr"],
+        queries=latest["queries"],
+        dataset=latest["dataset"],
+        time=latest["time"],
+        warnings=list(found["warnings"]),
+    )
 
 
 class ServerState:
@@ -109,7 +175,7 @@ class ServerState:
         self.watcher = "none"  # "client" | "server" | "none": who reports file changes
         self.tree_watcher: TreeWatcher | None = None  # the server-side watcher, when used
         self.overlays: dict[str, str] = {}  # absolute path -> unsaved buffer text
-        self._encoders: dict[tuple[str, str, int, int, str], Encoder] = {}
+        self._encoders: dict[tuple[Any, ...], Encoder] = {}
         self._lock = threading.Lock()
         self._pending: dict[Path, set[str]] = {}
         self.cancels: set[threading.Event] = set()  # of runs queued or running
@@ -118,8 +184,19 @@ class ServerState:
     # --- folders ----------------------------------------------------------------------------
     def add_folder(self, root: Path, settings: Settings) -> FolderIndex:
         folder = FolderIndex(path_to_uri(root), root, settings)
+        folder.live.subscribe({"debounce_ms"}, lambda old, new: self._debounce_changed())
         self.folders[root] = folder
         return folder
+
+    def remove_folder(self, root: Path) -> FolderIndex | None:
+        folder = self.folders.pop(root, None)
+        self._debounce_changed()
+        return folder
+
+    def _debounce_changed(self) -> None:
+        """One debouncer serves every folder: it waits as long as the shortest of their delays."""
+        if self.folders:
+            self.debouncer.set_delay(min(f.settings.debounce_ms for f in self.folders.values()))
 
     def folder_of(self, path: Path) -> FolderIndex | None:
         """The innermost folder containing ``path``."""
@@ -149,7 +226,19 @@ class ServerState:
             partial=any(f.partial for f in folders),
             watcher=self.watcher,
             folders=[f.status() for f in folders],
+            drift=[
+                w if len(folders) == 1 else f"{f.root.name}: {w}"
+                for f in folders
+                if f.evaluation
+                for w in f.evaluation.warnings
+            ],
         )
+
+    def refresh_evaluations(self) -> None:
+        """Re-read the status of folders that `codekin eval` evaluated since (another process)."""
+        for folder in self.folders.values():
+            if folder.evaluated_since():
+                folder.refresh_counts()
 
     @property
     def partial(self) -> bool:
@@ -167,16 +256,11 @@ class ServerState:
         """One loaded encoder per model configuration, shared by folders (writer thread)."""
         if self.fixed_encoder is not None:
             return self.fixed_encoder
-        key = (settings.model, settings.device, settings.batch_size, settings.max_tokens, settings.backend)
+        key = tuple(settings.part(ENCODER_KEYS).values())
         if key not in self._encoders:
             log.info("loading encoder %s", settings.model)
-            self._encoders[key] = load_encoder(
-                settings.model,
-                device=settings.device,
-                batch_size=settings.batch_size,
-                max_tokens=settings.max_tokens,
-                backend=settings.backend,
-            )
+            # searches answer by keywords while its weights load
+            self._encoders[key] = build_encoder(settings.model, settings, defer=True)
         return self._encoders[key]
 
     # --- indexing ---------------------------------------------------------------------------
@@ -226,20 +310,19 @@ class ServerState:
     def _open(self, folder: FolderIndex) -> Workspace:
         """The folder's Workspace, (re)opened when settings that shape the index changed."""
         ws = folder.workspace
-        if ws is not None and _same_index(ws.settings, folder.settings):
-            ws.settings = folder.settings
-            return ws
+        if ws is not None and ws.settings.same_index(folder.settings):
+            return ws  # its live settings follow the folder's (FolderIndex._search_changed)
         encoder = self.encoder_for(folder.settings)
         if ws is not None:
             folder.workspace = None
             folder.complete = False  # another model or chunker: the old answers do not apply
             ws.close()
-        folder.workspace = Workspace(folder.root, folder.settings, encoder=encoder)
+        folder.workspace = Workspace(folder.root, folder.settings, encoder=encoder, wait_for_model=False)
         return folder.workspace
 
     def needs_reindex(self, folder: FolderIndex, settings: Settings) -> bool:
         ws = folder.workspace
-        return ws is None or folder.state == "error" or not _same_index(ws.settings, settings)
+        return ws is None or folder.state == "error" or not ws.settings.same_index(settings)
 
     def clear(self, folder: FolderIndex) -> None:
         try:
@@ -328,9 +411,3 @@ class ServerState:
         for folder in self.folders.values():
             if folder.workspace is not None:
                 folder.workspace.close()
-
-
-def _same_index(a: Settings, b: Settings) -> bool:
-    """True when ``a`` and ``b`` differ only in settings that do not shape the index."""
-    changes = {k: v for k, v in vars(b).items() if k not in LIVE_SETTINGS}
-    return a.replace(**changes) == a

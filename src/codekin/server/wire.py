@@ -19,7 +19,7 @@ from pygls.exceptions import JsonRpcInvalidParams
 from codekin.hit import Hit
 from codekin.paths import path_to_uri
 from codekin.server.positions import Encoding, LineSource, hit_range
-from codekin.server.state import FolderStatus, IndexStatus
+from codekin.server.state import EvaluationStatus, FolderStatus, IndexStatus
 
 # Custom methods (docs/lsp-extensions.md).
 SEARCH = "codekin/search"
@@ -27,6 +27,7 @@ SIMILAR = "codekin/similar"
 CONTEXT = "codekin/context"
 INDEX_STATUS = "codekin/indexStatus"
 INDEX_STATUS_CHANGED = "codekin/indexStatusChanged"
+RESULT_OPENED = "codekin/resultOpened"
 CMD_REINDEX = "codekin.server.reindex"
 CMD_CLEAR_INDEX = "codekin.server.clearIndex"
 CMD_OPEN_SIMILAR = "codekin.server.openSimilar"
@@ -117,6 +118,27 @@ class OpenSimilarArgs:
     position: types.Position | None = None
 
 
+def _ordered(_: Any, __: Any, rng: types.Range) -> None:
+    if (rng.end.line, rng.end.character) < (rng.start.line, rng.start.character):
+        raise WireError("'range' ends before it starts")
+
+
+def _not_blank(_: Any, attribute: attrs.Attribute[str], value: str) -> None:
+    if not value.strip():
+        raise WireError(f"{_camel(attribute.name)!r} must be a non-empty string")
+
+
+@attrs.frozen
+class ResultOpenedParams:
+    """``codekin/resultOpened`` (a notification): a user opened the result at ``rank`` (1-based)
+    of the search for ``query``."""
+
+    query: str = attrs.field(validator=_not_blank)
+    uri: str
+    range: types.Range = attrs.field(validator=_ordered)
+    rank: int = attrs.field(validator=_between(1, 2**31 - 1))
+
+
 # --- results --------------------------------------------------------------------------------
 @attrs.frozen
 class SearchItem:
@@ -182,34 +204,41 @@ def search_item(hit: Hit, root: Path, encoding: Encoding, line_of: LineSource) -
 
 # --- conversion -----------------------------------------------------------------------------
 PARAMS: dict[str, type] = {SEARCH: SearchParams, SIMILAR: SimilarParams, CONTEXT: ContextParams}
+NOTIFICATION_PARAMS: dict[str, type] = {RESULT_OPENED: ResultOpenedParams}
 WIRE_CLASSES: tuple[type, ...] = (
     *PARAMS.values(),
+    *NOTIFICATION_PARAMS.values(),
     ReindexOptions,
     OpenSimilarArgs,
     SearchItem,
     SearchResult,
     ContextItem,
     ContextResult,
+    EvaluationStatus,
     FolderStatus,
     IndexStatus,
 )
 
 
-def _request_type(method: str, params: type) -> type:
-    """A JSON-RPC request whose params the converter reads as ``params`` (pygls' message shape)."""
-    name = "".join(p[:1].upper() + p[1:] for p in method.split("/")[1:]) + "Request"
-    return attrs.make_class(
-        name,
-        {
-            "id": attrs.field(type=Any),  # checked by server/envelope.py
-            "params": attrs.field(type=params),
-            "method": attrs.field(type=str),
-            "jsonrpc": attrs.field(type=str),
-        },
-    )
+def _message_type(method: str, params: type, *, request: bool) -> type:
+    """A JSON-RPC request (or notification) whose params the converter reads as ``params``."""
+    name = "".join(p[:1].upper() + p[1:] for p in method.split("/")[1:])
+    fields = {"id": attrs.field(type=Any)} if request else {}  # the id is checked by server/envelope.py
+    fields |= {
+        "params": attrs.field(type=params),
+        "method": attrs.field(type=str),
+        "jsonrpc": attrs.field(type=str),
+    }
+    return attrs.make_class(name + ("Request" if request else "Notification"), fields)
 
 
-REQUESTS: dict[str, type] = {method: _request_type(method, params) for method, params in PARAMS.items()}
+# what pygls reads each custom message into (server/core.py's get_message_type)
+MESSAGES: dict[str, type] = {
+    **{method: _message_type(method, params, request=True) for method, params in PARAMS.items()},
+    **{
+        method: _message_type(method, params, request=False) for method, params in NOTIFICATION_PARAMS.items()
+    },
+}
 
 
 def configure(converter: cattrs.Converter) -> None:

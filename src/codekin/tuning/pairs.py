@@ -23,12 +23,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from codekin.embeddings.inputs import encoder_input
 from codekin.evaluation.dataset import EvalQuery
 from codekin.evaluation.mine import DEFINITION_KINDS, mine_repository
 from codekin.files import FileFilter, SkipFile, read_source
-from codekin.index.indexer import encoder_input
 from codekin.parsers import chunk_file
 from codekin.parsers.model import Chunk
+from codekin.redact import Redactor
 
 HELD_OUT_SHARE = 0.2  # of the documented definitions, by whole files
 MIN_DOCUMENTED = 20  # fewer documented definitions cannot give both a training set and a held-out set
@@ -93,10 +94,18 @@ def mine_pairs(
     seed: int = 0,
     max_chunk_bytes: int = 4000,
     progress: Callable[[int, int], None] | None = None,
+    redactor: Redactor | None = None,
 ) -> PairSet:
-    """Mine ``file_filter.root`` into the stripped copy ``tree`` and split its pairs by file."""
+    """Mine ``file_filter.root`` into the stripped, redacted copy ``tree`` and split its pairs
+    by file."""
     mined = mine_repository(
-        file_filter, tree, limit=10**9, seed=seed, max_chunk_bytes=max_chunk_bytes, progress=progress
+        file_filter,
+        tree,
+        limit=10**9,
+        seed=seed,
+        max_chunk_bytes=max_chunk_bytes,
+        progress=progress,
+        redactor=redactor,
     )
     if mined.documented < MIN_DOCUMENTED:
         raise TooFewPairs(

@@ -18,7 +18,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from codekin.embeddings.hf import resolve_model_path, weights_hash
+from codekin.embeddings.hf import weights_hash
+from codekin.embeddings.registry import model_path
 from codekin.evaluation import EvalQuery, EvalReport, evaluate, write_dataset
 from codekin.evaluation.compare import Comparison, compare
 from codekin.index.lock import IndexLocked, WriteLock
@@ -85,7 +86,7 @@ def tune(ws: Workspace, options: TuneOptions, hooks: TuneHooks | None = None) ->
     options.check()
     hooks = hooks or TuneHooks()
     base_model = ws.settings.model
-    base_dir = Path(resolve_model_path(base_model))
+    base_dir = Path(model_path(base_model))
     if not (base_dir / "config.json").is_file():
         raise LookupError(
             f"codekin tune fine-tunes a local model directory or a packaged model; {base_model!r} is neither"
@@ -118,6 +119,7 @@ def _tune(
         seed=options.seed,
         max_chunk_bytes=ws.settings.max_chunk_bytes,
         progress=hooks.mining,
+        redactor=ws.redactor,
     )
     write_dataset(pairs.held_out, work / HELD_OUT_FILE)
     steps = _steps(options, len(batches_for(pairs.train, options.batch, options.seed, 0)))

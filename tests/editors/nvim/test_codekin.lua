@@ -136,7 +136,7 @@ test('setup() enables the server and it attaches with the workspace root', funct
     open_quickfix = false,
     register = 'a',
     limit = 10,
-    settings = { codeLens = true, codeLensThreshold = 0.3 },
+    settings = { codeLens = true, codeLensThreshold = 0.3, feedback = true },
   })
   eq(vim.lsp.config.codekin.cmd[1], server_cmd[1], 'cmd from setup()')
   eq(vim.lsp.config.codekin.settings.codekin.codeLens, true, 'settings from setup()')
@@ -274,6 +274,46 @@ test(':Codekin search with picker=select goes through vim.ui.select and jumps', 
   eq(vim.api.nvim_win_get_cursor(0)[1], 6, 'jumped to the line')
 end)
 
+--- The opened results the server logged (`feedback = true`): .codekin/feedback.jsonl, decoded.
+local function feedback_log(n)
+  local path = ws .. '/.codekin/feedback.jsonl'
+  local lines = {}
+  vim.wait(10000, function()
+    lines = vim.fn.filereadable(path) == 1 and vim.fn.readfile(path) or {}
+    return #lines >= n
+  end, 50)
+  return vim.tbl_map(vim.json.decode, lines)
+end
+
+test('the select picker\'s choice is reported to the server (feedback = true)', function()
+  local log = feedback_log(1)
+  eq(#log, 1, 'one opened result logged')
+  eq(log[1].query, 'turn a title into a url slug', 'query')
+  eq(log[1].path, 'text_utils.py', 'path')
+  eq(log[1].start_line, 6, 'the chunk\'s first line')
+  eq(log[1].rank, 1, 'rank')
+end)
+
+test('<CR> in the quickfix list of a search opens the entry and reports it', function()
+  local d = run_and_wait('search', function()
+    vim.cmd('Codekin search area of a circle')
+  end)
+  vim.cmd('botright copen')
+  truthy(vim.fn.maparg('<CR>', 'n', false, true).buffer == 1, 'a buffer-local <CR> in the quickfix window')
+  vim.api.nvim_win_set_cursor(0, { 2, 0 })
+  vim.api.nvim_feedkeys(vim.keycode('<CR>'), 'x', false)
+  local want = d.items[2]
+  eq(rel(vim.api.nvim_buf_get_name(0)), rel(vim.uri_to_fname(want.uri)), 'jumped to the second entry\'s file')
+  eq(vim.api.nvim_win_get_cursor(0)[1], want.range.start.line + 1, 'jumped to its line')
+  local log = feedback_log(2)
+  eq(#log, 2, 'a second opened result logged')
+  eq(log[2].query, 'area of a circle', 'query')
+  eq(log[2].path, rel(vim.uri_to_fname(want.uri)), 'path')
+  eq(log[2].start_line, want.range.start.line + 1, 'first line')
+  eq(log[2].rank, 2, 'rank')
+  vim.cmd('cclose')
+end)
+
 test(':Codekin context copies ranked chunks for the cursor into the register', function()
   vim.cmd.edit(vim.fn.fnameescape(ws .. '/geometry.py'))
   vim.api.nvim_win_set_cursor(0, { 8, 4 })
@@ -298,6 +338,30 @@ test(':Codekin status reports the index state', function()
   truthy(joined:find('files: %d+, chunks: %d+'), 'counts line')
   truthy(joined:find('root: ' .. vim.pesc(ws)), 'root line')
   truthy(require('codekin').statusline():find('^codekin: '), 'statusline: ' .. require('codekin').statusline())
+end)
+
+test(':Codekin status shows the latest evaluation and its drift warning', function()
+  -- two `codekin eval` runs on the same queries, the latest much worse: what `codekin status` warns about
+  local function run(model, mrr, t)
+    return vim.json.encode({
+      time = t, model = model, model_hash = 'h', generation = 1, files = 4, chunks = 10, mode = 'chunks',
+      dataset = 'queries.jsonl', k = 10, queries = 20, mrr = mrr, ndcg = mrr, recall_at_k = mrr,
+    })
+  end
+  local now = os.time()
+  vim.fn.writefile({ run('codekin-encoder', 0.9, now - 60), run('worse-model', 0.4, now) }, ws .. '/.codekin/eval-history.jsonl')
+  local d = run_and_wait('status', function()
+    vim.cmd('Codekin status')
+  end)
+  local joined = table.concat(d.lines, '\n')
+  out('# status with drift: ' .. joined:gsub('\n', '; '))
+  truthy(joined:find('evaluation: MRR@10 0%.400 %(best 0%.900%), 20 queries, worse%-model'), 'evaluation line')
+  truthy(joined:find('warning: search quality fell: MRR@10 0%.400 with worse%-model, against 0%.900 with codekin%-encoder'),
+    'drift warning line')
+  truthy(require('codekin').statusline():find('%[drift%]$'), 'statusline: ' .. require('codekin').statusline())
+  local last = notifications[#notifications]
+  eq(last.level, vim.log.levels.WARN, 'the status is shown as a warning')
+  os.remove(ws .. '/.codekin/eval-history.jsonl')
 end)
 
 test(':Codekin reindex and :Codekin reindex! run the server command', function()

@@ -52,7 +52,7 @@ function M.search(query, o)
     end
     notify_partial(result)
     local items = (result or {}).items or {}
-    local qf = ui.show('Codekin ' .. command .. ': ' .. query, items, client, { picker = o.picker })
+    local qf = ui.show('Codekin ' .. command .. ': ' .. query, items, client, { picker = o.picker, query = query })
     done({ command = command, query = query, items = items, qf = qf, result = result })
   end, o.bufnr)
 end
@@ -232,7 +232,8 @@ function M.status()
     if client and client.root_dir then
       table.insert(lines, 1, 'root: ' .. client.root_dir)
     end
-    vim.notify('codekin\n' .. table.concat(lines, '\n'))
+    local drift = type(result) == 'table' and type(result.drift) == 'table' and #result.drift > 0
+    vim.notify('codekin\n' .. table.concat(lines, '\n'), drift and vim.log.levels.WARN or nil)
     done({ command = 'status', result = result, lines = lines })
   end)
 end

@@ -20,6 +20,34 @@ function M.init_options(config)
   return opts
 end
 
+--- Whether the `feedback` server setting is on for `client` (settings or init_options): only
+--- then are opened results reported with codekin/resultOpened.
+---@param client? vim.lsp.Client
+function M.feedback_on(client)
+  if not client then
+    return false
+  end
+  local config = client.config or {}
+  local from_settings = vim.tbl_get(config, 'settings', 'codekin', 'feedback')
+  local from_init = type(config.init_options) == 'table' and config.init_options.feedback or nil
+  return (from_init == nil and from_settings or from_init) == true
+end
+
+--- Tell the server the user opened `item` (a codekin/search result item) found for `query` at
+--- `rank` (1-based), when feedback is on. A notification: no answer.
+---@param query string
+---@param item table `{uri, range, ...}`
+---@param rank integer
+---@param client? vim.lsp.Client
+---@return boolean sent
+function M.result_opened(query, item, rank, client)
+  client = client or M.get_client()
+  if not M.feedback_on(client) or type(item) ~= 'table' or not item.uri or vim.trim(query or '') == '' then
+    return false
+  end
+  return client:notify('codekin/resultOpened', { query = query, uri = item.uri, range = item.range, rank = rank })
+end
+
 function M.on_index_status(_, result, ctx)
   if type(result) == 'table' then
     M.status[ctx.client_id] = result
@@ -114,7 +142,8 @@ function M.statusline(bufnr)
   end
   local s = M.status[client.id]
   if s then
-    return ('codekin: %s (%s files, %s chunks)'):format(s.state or '?', s.files or 0, s.chunks or 0)
+    local drift = type(s.drift) == 'table' and #s.drift > 0 and ' [drift]' or ''
+    return ('codekin: %s (%s files, %s chunks)%s'):format(s.state or '?', s.files or 0, s.chunks or 0, drift)
   end
   return 'codekin'
 end

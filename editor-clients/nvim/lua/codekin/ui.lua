@@ -65,17 +65,54 @@ function M.to_qf_items(items, encoding)
   return out
 end
 
+--- Report that the `idx`-th entry (1-based) of a codekin quickfix list or picker was opened,
+--- when the list came from a search (its context holds the query) and feedback is on.
+local function opened(context, item, idx)
+  if type(context) == 'table' and context.codekin and context.query and type(item.user_data) == 'table' then
+    require('codekin.lsp').result_opened(context.query, item.user_data, idx, vim.lsp.get_client_by_id(context.client_id or -1))
+  end
+end
+
+--- <CR> in the quickfix window: report the entry under the cursor when the list is a codekin
+--- search's, then jump to it as <CR> does.
+function M.quickfix_enter()
+  local idx = vim.fn.line('.')
+  local list = vim.fn.getqflist({ context = 0, items = 0 })
+  local item = list.items[idx]
+  if item then
+    opened(list.context, item, idx)
+  end
+  vim.cmd(('cc %d'):format(idx))
+end
+
+--- Map <CR> of quickfix buffer `buf` to |quickfix_enter()| while the quickfix list is codekin's
+--- (location lists and other lists keep their own <CR>: the mapping then does what <CR> does).
+function M.map_quickfix(buf)
+  if not buf or buf == 0 or vim.b[buf].codekin_enter then
+    return
+  end
+  local context = vim.fn.getqflist({ context = 0 }).context
+  local win = vim.fn.bufwinid(buf)
+  local info = win ~= -1 and vim.fn.getwininfo(win)[1] or nil
+  if type(context) ~= 'table' or not context.codekin or (info and info.loclist == 1) then
+    return
+  end
+  vim.b[buf].codekin_enter = true
+  vim.keymap.set('n', '<CR>', M.quickfix_enter, { buffer = buf, desc = 'codekin: open the entry (reported with feedback on)' })
+end
+
 --- Put results in the quickfix list and show them as configured.
 ---@param title string
 ---@param items table[] codekin result items
 ---@param client? vim.lsp.Client
----@param opts? {picker?: string, open?: boolean}
+---@param opts? {picker?: string, open?: boolean, query?: string}
 function M.show(title, items, client, opts)
   local options = require('codekin.config').options
   opts = opts or {}
   local picker = opts.picker or options.picker
   local qf = M.to_qf_items(items, client and client.offset_encoding)
-  vim.fn.setqflist({}, ' ', { title = title, items = qf, context = { codekin = true } })
+  local context = { codekin = true, query = opts.query, client_id = client and client.id }
+  vim.fn.setqflist({}, ' ', { title = title, items = qf, context = context })
   if #qf == 0 then
     vim.notify(title .. ': no results', vim.log.levels.INFO)
     return qf
@@ -87,14 +124,16 @@ function M.show(title, items, client, opts)
       format_item = function(item)
         return ('%s:%d %s'):format(vim.fn.fnamemodify(item.filename, ':~:.'), item.lnum, item.text)
       end,
-    }, function(choice)
+    }, function(choice, idx)
       if choice then
+        opened(context, choice, idx)
         M.jump(choice)
       end
     end)
   elseif opts.open ~= false and options.open_quickfix then
     vim.cmd('botright copen')
   end
+  M.map_quickfix(vim.fn.getqflist({ qfbufnr = 0 }).qfbufnr)
   return qf
 end
 
@@ -120,6 +159,19 @@ function M.format_status(s)
       t = os.date('%Y-%m-%d %H:%M:%S', math.floor(t > 1e12 and t / 1000 or t))
     end
     table.insert(lines, ('last updated: %s'):format(t))
+  end
+  for _, folder in ipairs(type(s.folders) == 'table' and s.folders or {}) do
+    local e = folder.evaluation
+    if type(e) == 'table' and type(e.mrr) == 'number' then
+      local where = #s.folders > 1 and (vim.fn.fnamemodify(vim.uri_to_fname(folder.uri), ':t') .. ': ') or ''
+      table.insert(
+        lines,
+        ('evaluation: %sMRR@%s %.3f (best %.3f), %s queries, %s'):format(where, e.k, e.mrr, e.bestMrr, e.queries, e.model)
+      )
+    end
+  end
+  for _, w in ipairs(type(s.drift) == 'table' and s.drift or {}) do
+    table.insert(lines, 'warning: ' .. w)
   end
   local errors = s.errors
   if type(errors) == 'table' and #errors > 0 then

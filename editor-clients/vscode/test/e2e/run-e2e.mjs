@@ -64,6 +64,7 @@ fs.writeFileSync(
       'chat.disableAIFeatures': true,
       'codekin.server.path': SERVER,
       'codekin.search.debounceMs': 150,
+      'codekin.feedback': true,
     },
     null,
     2,
@@ -263,6 +264,18 @@ try {
     await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
     await page.locator('.tab.active', { hasText: 'geometry.py' }).waitFor();
     await page.locator('.statusbar-item', { hasText: 'Ln 6,' }).first().waitFor({ timeout: 5000 });
+    // codekin.feedback is on: the server logged the opened result, query and all
+    const logFile = path.join(ws, '.codekin', 'feedback.jsonl');
+    let opened = [];
+    for (let i = 0; i < 50 && !opened.length; i++) {
+      opened = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
+      if (!opened.length) await page.waitForTimeout(100);
+    }
+    log('# feedback log: ' + JSON.stringify(opened));
+    assert(opened.length === 1, `opened results logged: ${opened.length}`);
+    const [o] = opened;
+    assert(o.query === 'area of a circle' && o.path === 'geometry.py' && o.start_line === 6 && o.rank >= 1, JSON.stringify(o));
+    assert(o.rank === texts.findIndex((t) => t.includes('geometry.py:6')) + 1, `rank ${o.rank} is the row's place`);
   });
 
   await check('Find Files lists each file once', async () => {
@@ -333,6 +346,30 @@ try {
     await page.screenshot({ path: path.join(OUT, 'vscode-index-status.png') });
   });
 
+  await check('a drift warning from codekin eval shows in the status bar and the index status', async () => {
+    // two `codekin eval` runs on the same queries, the latest much worse (what `codekin status` warns about)
+    const now = Date.now() / 1000;
+    const run = (model, mrr, time) => JSON.stringify({
+      time, model, model_hash: 'h', generation: 1, files: 4, chunks: 10, mode: 'chunks', dataset: 'queries.jsonl',
+      k: 10, queries: 20, mrr, ndcg: mrr, recall_at_k: mrr,
+    });
+    const history = path.join(ws, '.codekin', 'eval-history.jsonl');
+    fs.writeFileSync(history, run('codekin-encoder', 0.9, now - 60) + '\n' + run('worse-model', 0.4, now) + '\n');
+    await runCommand('Notifications: Clear All Notifications');
+    await runCommand('Codekin: Show Index Status');
+    const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'search quality fell' }).first();
+    await toast.waitFor({ timeout: 20000 });
+    const msg = (await toast.innerText()).replace(/\s+/g, ' ');
+    log('# drift toast: ' + msg);
+    assert(/warning: search quality fell: MRR@10 0\.400 with worse-model, against 0\.900 with codekin-encoder/.test(msg), msg);
+    await statusItem.locator('.codicon-warning').waitFor({ timeout: 10000 });
+    const aria = (await statusItem.getAttribute('aria-label')) || '';
+    log('# status bar with drift: ' + aria.replace(/\s+/g, ' '));
+    await page.screenshot({ path: path.join(OUT, 'vscode-drift.png') });
+    fs.rmSync(history);
+    await runCommand('Notifications: Clear All Notifications');
+  });
+
   await check('Reindex Workspace runs the server command and reports the result', async () => {
     // earlier toasts (with buttons) stay up; VS Code shows only a few at once
     await runCommand('Notifications: Clear All Notifications');
@@ -361,6 +398,9 @@ try {
     await runCommand('Codekin: Show Logs');
     const panel = page.locator('.part.panel');
     await panel.waitFor({ state: 'visible', timeout: 10000 });
+    // the channel shows its end: go to its first line, where the server was started
+    await panel.locator('.view-lines').first().click();
+    await page.keyboard.press('Control+Home');
     await panel.locator('.view-lines', { hasText: 'starting codekin server' }).first().waitFor({ timeout: 10000 });
   });
 

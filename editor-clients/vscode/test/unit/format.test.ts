@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import {
-  clip, firstLine, stripPrefix, formatContext, formatIndexStatus, formatWhen, kindIcon, pickRow, relativeTo, statusBarView, uriToPath,
+  clip, driftOf, firstLine, stripPrefix, formatContext, formatIndexStatus, formatWhen, kindIcon, pickRow, relativeTo, statusBarView, uriToPath,
 } from '../../src/format';
 import type { IndexStatus, SearchItem } from '../../src/protocol';
 
@@ -111,4 +111,36 @@ test('formatWhen: seconds, ms, ISO strings, old dates', () => {
   assert.equal(formatWhen(now.getTime() / 1000 - 7200, now), '2 h ago');
   assert.equal(formatWhen('2025-12-01T00:00:00Z', now), '2025-12-01 00:00:00');
   assert.equal(formatWhen('not a date', now), 'not a date');
+});
+
+const evaluated: IndexStatus = {
+  ...ready,
+  folders: [
+    {
+      uri: 'file:///work/ws', state: 'ready', files: 5, chunks: 17,
+      evaluation: {
+        model: 'bad', k: 10, mrr: 0.041, bestMrr: 0.941, queries: 34, dataset: '/work/q.jsonl', time: 1796533312,
+        warnings: ['search quality fell: MRR@10 0.041 with bad, against 0.941 with codekin-encoder on 2026-12-06 (/work/q.jsonl)'],
+      },
+    },
+  ],
+  drift: ['search quality fell: MRR@10 0.041 with bad, against 0.941 with codekin-encoder on 2026-12-06 (/work/q.jsonl)'],
+};
+
+test('drift: the status bar warns and its tooltip shows the latest evaluation and the warning', () => {
+  const view = statusBarView('running', evaluated);
+  assert.equal(view.text, '$(search) codekin 5 $(warning)');
+  assert.match(view.tooltip, /\nevaluation: MRR@10 0\.041 \(best 0\.941\), 34 queries, bad\n/);
+  assert.match(view.tooltip, /\nwarning: search quality fell: MRR@10 0\.041 with bad, against 0\.941/);
+  assert.deepEqual(driftOf(evaluated), evaluated.drift);
+});
+
+test('drift: an evaluation without warnings is shown but does not warn; older servers send neither', () => {
+  const folders = evaluated.folders?.map((f) => ({ ...f, evaluation: f.evaluation && { ...f.evaluation, warnings: [] } }));
+  const calm = statusBarView('running', { ...evaluated, drift: [], folders });
+  assert.equal(calm.text, '$(search) codekin 5');
+  assert.match(calm.tooltip, /evaluation: MRR@10 0\.041/);
+  assert.doesNotMatch(calm.tooltip, /warning/);
+  assert.deepEqual(driftOf(ready), []);
+  assert.deepEqual(formatIndexStatus({ ...ready, folders: [{ uri: 'file:///w', state: 'ready', files: 1, chunks: 1 }] }).length, 3);
 });

@@ -42,7 +42,7 @@ def lenses(ls: CodekinServer, folder: FolderIndex, path: Path) -> list[types.Cod
     encoding = ls.position_encoding
     lines = Lines(ls, folder.root)
     out: list[types.CodeLens] = []
-    for cid, chunk in ws.code_index.store.chunks_of_file(rel):
+    for cid, chunk in ws.code_index.chunks_of_file(rel):
         if chunk.kind not in LENS_KINDS:
             continue
         try:

@@ -1,5 +1,7 @@
 """Settings: defaults < pyproject.toml/.codekin.toml < initializationOptions < workspace/configuration
-(section ``codekin``). Problems are shown to the user; the defaults are used instead."""
+(section ``codekin``). Problems are shown to the user; the defaults are used instead. A change
+of what shapes the index reindexes the folder; the live part goes to the features subscribed to
+it (``FolderIndex.live``)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from lsprotocol import types
 
 from codekin.server.core import CodekinServer
 from codekin.server.state import FolderIndex
-from codekin.settings import Settings, load_file_settings, merge
+from codekin.settings import Settings, Source, project_sources, resolve
 
 log = logging.getLogger(__name__)
 SECTION = "codekin"
@@ -27,16 +29,17 @@ def register(server: CodekinServer) -> None:
         await apply_settings(ls, reindex=True)
 
 
-def section_of(value: Any, source: str, problems: list[str]) -> Mapping[str, Any]:
+def section_of(value: Any, source: str) -> Source:
     """Accept ``{"codekin": {...}}`` or the section itself; anything else is a problem."""
     if value is None:
-        return {}
+        return Source(source)
     if isinstance(value, Mapping):
         inner = value.get(SECTION, value)
         if isinstance(inner, Mapping):
-            return inner
-    problems.append(f"{source}: expected an object of codekin settings, got {type(value).__name__}")
-    return {}
+            return Source(source, inner)
+    return Source(
+        source, problems=(f"{source}: expected an object of codekin settings, got {type(value).__name__}",)
+    )
 
 
 async def fetch_configuration(ls: CodekinServer, folders: list[FolderIndex]) -> None:
@@ -55,19 +58,13 @@ async def fetch_configuration(ls: CodekinServer, folders: list[FolderIndex]) -> 
         ls.config_layer[folder.uri] = value if value is not None else {}
 
 
-def resolve(ls: CodekinServer, folder: FolderIndex) -> tuple[Settings, list[str]]:
-    problems: list[str] = []
-    settings, found = load_file_settings(folder.root)
-    problems += found
-    init = section_of(ls.init_options, "initializationOptions", problems)
-    settings, found = merge(settings, init, "initializationOptions")
-    problems += found
+def folder_settings(ls: CodekinServer, folder: FolderIndex) -> tuple[Settings, list[str]]:
     config = ls.config_layer.get(folder.uri, ls.config_layer.get(""))
-    settings, found = merge(
-        settings, section_of(config, "workspace/configuration", problems), "workspace/configuration"
+    return resolve(
+        *project_sources(folder.root),
+        section_of(ls.init_options, "initializationOptions"),
+        section_of(config, "workspace/configuration"),
     )
-    problems += found
-    return settings, problems
 
 
 async def apply_settings(
@@ -81,19 +78,15 @@ async def apply_settings(
     problems: list[str] = []
     changed: list[FolderIndex] = []
     for folder in targets:
-        settings, found = resolve(ls, folder)
+        settings, found = folder_settings(ls, folder)
         problems += [p for p in found if p not in problems]
         if reindex and ls.state.needs_reindex(folder, settings):
             changed.append(folder)
-        elif folder.workspace is not None:
-            folder.workspace.settings = settings  # live settings (hybrid) apply at once
-        folder.settings = settings
+        folder.live.update(settings)  # the live part applies at once, through its subscribers
     if problems:
         for problem in problems:
             log.warning("%s", problem)
         ls.show("invalid settings, defaults used instead:\n" + "\n".join(problems))
-    if ls.state.folders:
-        ls.state.debouncer.set_delay(min(f.settings.debounce_ms for f in ls.state.folders.values()))
     for folder in changed:
         log.info("settings changed for %s: reindexing", folder.root)
         ls.spawn(index_folder(ls, folder))

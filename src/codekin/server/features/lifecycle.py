@@ -47,7 +47,7 @@ def register(server: CodekinServer) -> None:
     async def folders_changed(ls: CodekinServer, params: types.DidChangeWorkspaceFoldersParams) -> None:
         for removed in params.event.removed:
             root = uri_to_path(removed.uri)
-            folder = ls.state.folders.pop(root.resolve(), None) if root else None
+            folder = ls.state.remove_folder(root.resolve()) if root else None
             if folder is not None:
                 unwatch(ls, folder.root)
                 if folder.workspace is not None:

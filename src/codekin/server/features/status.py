@@ -12,4 +12,5 @@ from codekin.server.wire import INDEX_STATUS
 def register(server: CodekinServer) -> None:
     @server.feature(INDEX_STATUS)
     def index_status(ls: CodekinServer, params: Any) -> IndexStatus:
+        ls.state.refresh_evaluations()  # a stat per folder; a read only after a `codekin eval`
         return ls.state.status()
