@@ -1,12 +1,11 @@
-"""End-to-end helpers: the real ``codekin serve`` in a subprocess, the real default model, driven by
-pytest-lsp with Neovim's and VS Code's client capabilities."""
+"""End-to-end helpers: the real ``codekin serve`` in a subprocess (the fake encoder in place of the
+default model unless asked), driven by pytest-lsp with Neovim's and VS Code's client capabilities."""
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
 import json
-import os
 import shutil
 import sys
 import time
@@ -19,6 +18,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from pytest_lsp.client import register_lsp_features
 
 from codekin.server.core import json_converter
+from tests import fake_server
 
 FIXTURE = Path(__file__).parent / "fixtures" / "workspace"
 CLIENTS = {"neovim": "neovim@v0.11.0", "vscode": "visual-studio-code@v1.65.2"}
@@ -58,13 +58,12 @@ def make_client() -> CodekinClient:
     return client
 
 
-def server_config() -> ClientServerConfig:
-    env = dict(os.environ)
-    env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
+def server_config(*, real_model: bool = False, hold: Path | None = None) -> ClientServerConfig:
+    """``codekin serve`` with the fake encoder (``hold``: see tests/fake_server.py), or with the
+    real default model."""
+    command = [sys.executable, "-m", "codekin.cli", "serve"] if real_model else fake_server.command()
     return ClientServerConfig(
-        server_command=[sys.executable, "-m", "codekin.cli", "serve"],
-        client_factory=make_client,
-        server_env=env,
+        server_command=command, client_factory=make_client, server_env=fake_server.env(hold)
     )
 
 

@@ -6,20 +6,12 @@ from __future__ import annotations
 import json
 import queue
 import subprocess
-import sys
 import threading
 from pathlib import Path
 from typing import Any
 
-# The real server, with the fake encoder (fast, deterministic) in place of the model.
-LAUNCH = """
-import sys
-from codekin.embeddings.fake import FakeEncoder
-from codekin.server import run_server
-from codekin.server.state import ServerState
-ServerState.encoder_for = lambda self, settings: FakeEncoder()
-sys.exit(run_server())
-"""
+from tests import fake_server
+
 TIMEOUT = 60.0  # only stops a hung test: the fuzzer's definition of "no answer"
 
 
@@ -39,7 +31,7 @@ class RawClient:
     def __init__(self, stderr: Path) -> None:
         self._stderr = stderr.open("wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", LAUNCH],
+            fake_server.command(),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._stderr,

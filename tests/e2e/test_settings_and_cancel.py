@@ -1,4 +1,5 @@
-"""Settings and cancellation end to end, on a server of its own (Neovim capabilities)."""
+"""Settings and cancellation end to end, on a server of its own (Neovim capabilities, the fake
+encoder; a model that cannot load is loaded for real)."""
 
 from __future__ import annotations
 
@@ -19,16 +20,29 @@ from e2e_support import (
 )
 from lsprotocol import types
 
-pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
+from tests.fake_server import hold_file
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 BAD_OPTIONS = {"codekin": {"debounceMs": "fast", "codeLens": 3, "noSuchSetting": 1}}
+HOLD = hold_file("test_settings_and_cancel")  # while it exists, the server's embedding waits
 
 
-@pytest_lsp.fixture(scope="module", config=server_config())
+@pytest_lsp.fixture(scope="module", config=server_config(hold=HOLD))
 async def client(lsp_client: CodekinClient, tmp_path_factory: pytest.TempPathFactory):
     root = copy_workspace(tmp_path_factory.mktemp("settings") / "ws")
-    await start_session(lsp_client, "neovim", root, BAD_OPTIONS)
-    yield
-    await lsp_client.shutdown_session()
+    HOLD.touch()  # the initial run waits in its embedding phase until test_cancel_initial_indexing
+    try:
+        await start_session(lsp_client, "neovim", root, BAD_OPTIONS)
+        yield
+        await lsp_client.shutdown_session()
+    finally:
+        HOLD.unlink(missing_ok=True)
+
+
+@pytest.fixture
+def released() -> None:
+    """The initial run's embedding let go (test_cancel_initial_indexing does it, when it runs)."""
+    HOLD.unlink(missing_ok=True)
 
 
 def messages(client: CodekinClient) -> str:
@@ -52,8 +66,10 @@ async def test_cancel_initial_indexing(client: CodekinClient) -> None:
         return tokens[0] if tokens else None
 
     first = await wait_for(token, "the indexing progress to begin")
-    # The model is still loading: the run stops before indexing anything.
+    # Embedding is held: the run stops before it has embedded anything.
     client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=first))
+    await status(client)  # answered after the cancel was read (messages are handled in order)
+    HOLD.unlink()
     s = await wait_ready(client)
     assert s["state"] == "ready" and s["partial"] is True
     end = client.progress_reports[first][-1]
@@ -64,7 +80,7 @@ async def test_cancel_initial_indexing(client: CodekinClient) -> None:
     assert done["state"] == "ready" and done["partial"] is False and done["files"] == 6
 
 
-async def test_configuration_is_reread_on_change(client: CodekinClient) -> None:
+async def test_configuration_is_reread_on_change(client: CodekinClient, released: None) -> None:
     client.set_configuration({"maxFileBytes": -1, "exclude": ["go/**"]}, section="codekin")
     client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
     await wait_for(lambda: _has_message(client, "maxFileBytes"), "a showMessage about maxFileBytes")
@@ -78,7 +94,9 @@ async def test_configuration_is_reread_on_change(client: CodekinClient) -> None:
     assert all("/go/" not in item["uri"] for item in result["items"])
 
 
-async def test_an_unloadable_model_is_an_error_state_not_a_crash(client: CodekinClient) -> None:
+async def test_an_unloadable_model_is_an_error_state_not_a_crash(
+    client: CodekinClient, released: None
+) -> None:
     client.set_configuration({"model": "/nonexistent/model-dir"}, section="codekin")
     client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
 

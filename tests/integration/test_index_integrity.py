@@ -351,7 +351,7 @@ def test_the_servers_full_reindex_keeps_answers_complete_and_not_partial(
         during = 0
         while not running.done():
             assert top_paths(ws.search("compute_17 values", k=5)) == expected
-            assert state.status()["partial"] is False
+            assert state.status().partial is False
             during += 1
         assert running.result() is not None and during >= 3
         assert folder.state == "ready" and folder.files == 200

@@ -89,7 +89,7 @@ def test_the_workspace_repository_is_answered_from_the_local_index_only(ws: Work
         assert not [h for _, h in found if h.repo.startswith("sample@")]
         weights = [(owner, h) for owner, h in found if h.symbol == "cart_weight"]
         assert len(weights) == 1 and weights[0][0] is ws  # once, from the local index
-        assert weights[0][1].chunk_id in {cid for cid, _ in ws.code_index.store.chunks_of_file("src/cart.py")}
+        assert weights[0][1].chunk_id in {cid for cid, _ in ws.code_index.chunks_of_file("src/cart.py")}
     finally:
         searches.close()
 
@@ -137,7 +137,7 @@ def test_an_unusable_shared_store_leaves_the_local_answers(tmp_path: Path) -> No
 def test_language_server_search_merges_the_shared_store(org: tuple[Path, str]) -> None:
     from codekin.server import create_server
     from codekin.server.features.search import search_folders, to_items
-    from codekin.server.protocol import SearchParams
+    from codekin.server.wire import SearchParams
 
     local, store = org
     server = create_server()
@@ -150,14 +150,14 @@ def test_language_server_search_merges_the_shared_store(org: tuple[Path, str]) -
         found, coverage = search_folders(server, SearchParams("discount rule for a price", 10))
         items = to_items(server, found)
         assert coverage.total == folder.workspace.coverage().total > 0
-        assert [i["score"] for i in items] == sorted((i["score"] for i in items), reverse=True)
-        mine = [i for i in items if i["repo"] == "sample"]
-        theirs = [i for i in items if i["repo"] == "billing"]
+        assert [i.score for i in items] == sorted((i.score for i in items), reverse=True)
+        mine = [i for i in items if i.repo == "sample"]
+        theirs = [i for i in items if i.repo == "billing"]
         assert mine and theirs and len(mine) + len(theirs) == len(items)
-        assert all(i["uri"].startswith("file://") and i["revision"] == "" for i in mine)
-        assert {i["uri"] for i in theirs} >= {f"codekin-org:/billing/src/discount.py?rev={'c' * 40}"}
-        assert "fresh_discount_rule" in {i["symbol"] for i in mine}
-        assert "stale_discount_rule" not in {i["symbol"] for i in items}
+        assert all(i.uri.startswith("file://") and i.revision == "" for i in mine)
+        assert {i.uri for i in theirs} >= {f"codekin-org:/billing/src/discount.py?rev={'c' * 40}"}
+        assert "fresh_discount_rule" in {i.symbol for i in mine}
+        assert "stale_discount_rule" not in {i.symbol for i in items}
     finally:
         server.state.close()
 
@@ -202,7 +202,7 @@ def test_workspace_search_and_the_cli_merge_with_org_store(
         assert hits.coverage == w.coverage()
         assert {h.repo for h in w.search("discount rule", 10, repos=["billing"])} == {"billing"}  # type: ignore[attr-defined]
         assert not hasattr(w.search("discount rule", 10, lexical=True)[0], "repo")  # --fast: local only
-    monkeypatch.setattr("codekin.workspace.load_encoder", lambda *a, **k: FakeEncoder(FAKE_DIM))
+    monkeypatch.setattr("codekin.workspace.build_encoder", lambda *a, **k: FakeEncoder(FAKE_DIM))
     argv = ["search", "--root", str(local), "--org-store", store, "--json", "-k", "5"]
     assert main([*argv, "invoice_total_with_tax"]) == 0
     top = json.loads(capsys.readouterr().out)["results"][0]

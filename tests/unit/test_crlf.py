@@ -13,7 +13,8 @@ import pytest
 from codekin.cli import _print_hits
 from codekin.embeddings.fake import FakeEncoder
 from codekin.parsers.chunker import chunk_file
-from codekin.server.protocol import hit_range, preview
+from codekin.server.positions import hit_range
+from codekin.server.wire import preview
 from codekin.settings import Settings
 from codekin.workspace import Workspace
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from codekin.server import create_server, protocol
+from codekin.server import create_server, wire
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "lsp-extensions.md"
 
@@ -16,7 +16,7 @@ def custom_names() -> set[str]:
     names it sends (notifications such as codekin/indexStatusChanged), all prefixed codekin."""
     fm = create_server().protocol.fm
     registered = {name for name in fm.features if name.startswith("codekin/")} | set(fm.commands)
-    constants = [v for k, v in vars(protocol).items() if k.isupper() and isinstance(v, str)]
+    constants = [v for k, v in vars(wire).items() if k.isupper() and isinstance(v, str)]
     sent = {v for v in constants if re.match(r"codekin[/.]\w", v)}
     return registered | sent
 

@@ -11,7 +11,8 @@ from pygls.exceptions import JsonRpcInvalidParams
 
 from codekin import Settings, Workspace
 from codekin.embeddings.fake import FakeEncoder
-from codekin.server.protocol import parse_similar
+from codekin.server.core import json_converter
+from codekin.server.wire import SIMILAR, SimilarParams, parse
 
 FILES = {
     "geo/shapes.py": (
@@ -137,6 +138,10 @@ def test_errors_are_clear(ws: Workspace) -> None:
     with pytest.raises(LookupError, match="shapes.py:2-2"):
         ws.similar_to(ws.root / "geo/shapes.py", 2, end_line=2)  # blank lines between definitions
     assert ws.similar("   \n") == []
+
+
+def parse_similar(params: object) -> SimilarParams:
+    return parse(json_converter(), params, SimilarParams, SIMILAR)
 
 
 def test_the_lsp_similar_request_filters_only_when_asked() -> None:

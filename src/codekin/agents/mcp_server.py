@@ -25,7 +25,7 @@ from codekin.agents.roots import AgentRoots
 from codekin.context import build_context
 from codekin.index.lock import IndexLocked
 from codekin.index.search import Filters
-from codekin.server.protocol import uri_to_path
+from codekin.paths import uri_to_path
 
 log = logging.getLogger(__name__)
 

@@ -22,6 +22,7 @@ from pygls.protocol import (
 from pygls.protocol.language_server import lsp_method
 
 from codekin import __version__
+from codekin.server import wire
 from codekin.server.envelope import (
     INTERNAL_ERROR,
     INVALID_PARAMS,
@@ -31,8 +32,7 @@ from codekin.server.envelope import (
     check_envelope,
     check_lifecycle,
 )
-from codekin.server.protocol import EXPERIMENTAL, INDEX_STATUS_CHANGED, IndexStatusResult
-from codekin.server.state import FolderIndex, ServerState
+from codekin.server.state import FolderIndex, IndexStatus, ServerState
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -77,9 +77,7 @@ class CodekinProtocol(LanguageServerProtocol):
     def _malformed(self, env: Envelope, exc: JsonRpcException) -> None:
         cause = exc.__cause__ or exc
         detail = (
-            "; ".join(cattrs.transform_error(cause))
-            if isinstance(cause, cattrs.BaseValidationError)
-            else _first_line(str(cause))
+            wire.describe(cause) if isinstance(cause, cattrs.BaseValidationError) else _first_line(str(cause))
         )[:500]
         if env.kind == "request":
             self.refuse(Refusal(env.id, INVALID_PARAMS, f"invalid params for {env.method}: {detail}"))
@@ -97,11 +95,15 @@ class CodekinProtocol(LanguageServerProtocol):
         # A plain dict: the converter would drop ``"id": null``, which JSON-RPC requires.
         self._send_data({"jsonrpc": "2.0", "id": msg_id, "error": {"code": code, "message": message}})
 
+    def get_message_type(self, method: str) -> type | None:  # type: ignore[override]  # (lru_cache above)
+        """codekin's messages are read into their wire classes, as the protocol's are."""
+        return wire.MESSAGES.get(method) or super().get_message_type(method)
+
     @lsp_method(types.INITIALIZE)
     def lsp_initialize(self, params: types.InitializeParams) -> Generator[Any, Any, types.InitializeResult]:
         self.initialize_received = True
         result: types.InitializeResult = yield from super().lsp_initialize(params)
-        result.capabilities.experimental = {"codekin": dict(EXPERIMENTAL)}
+        result.capabilities.experimental = {"codekin": dict(wire.EXPERIMENTAL)}
         return result
 
     @lsp_method(types.SHUTDOWN)
@@ -126,7 +128,7 @@ class CodekinProtocol(LanguageServerProtocol):
 def json_converter() -> cattrs.Converter:
     """lsprotocol's converter with strict scalars (``"query": 5`` is an error, not ``"5"``);
     unlike pygls' default, params of custom methods stay plain JSON (pygls turns them into
-    namedtuples, which mangle keys that are not identifiers)."""
+    namedtuples, which mangle keys that are not identifiers) unless server/wire.py types them."""
     converter = converters.get_converter()
     for scalar in (str, int, bool, float):
         converter.register_structure_hook(scalar, _strict(scalar))
@@ -137,6 +139,7 @@ def json_converter() -> cattrs.Converter:
     for cls, field in ((JsonRPCRequestMessage, "params"), (JsonRPCNotification, "params")):
         converter.register_structure_hook(cls, lambda obj, c, f=field: c(**{f: None, **obj}))
     converter.register_structure_hook(JsonRPCResponseMessage, lambda obj, c: c(**{"result": None, **obj}))
+    wire.configure(converter)
     return converter
 
 
@@ -184,7 +187,7 @@ class CodekinServer(LanguageServer):
         self.init_options: Mapping[str, Any] = {}
         self.config_layer: dict[str, Mapping[str, Any]] = {}  # folder uri -> workspace/configuration
         self.progress_cancels: dict[str, threading.Event] = {}
-        self._last_status: IndexStatusResult | None = None
+        self._last_status: IndexStatus | None = None
         self.status_listeners: list[Callable[[], None]] = []
         self._tasks: set[asyncio.Future[Any]] = set()
 
@@ -229,7 +232,7 @@ class CodekinServer(LanguageServer):
         if status == self._last_status:
             return
         self._last_status = status
-        self.protocol.notify(INDEX_STATUS_CHANGED, status)
+        self.protocol.notify(wire.INDEX_STATUS_CHANGED, status)
         for listener in self.status_listeners:
             listener()
 

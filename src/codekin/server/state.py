@@ -9,7 +9,9 @@ import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
+
+import attrs
 
 from codekin.embeddings import Encoder, build_encoder
 from codekin.evaluation import history as eval_history
@@ -17,7 +19,6 @@ from codekin.index.indexer import IndexStats, ProgressCallback
 from codekin.live_settings import LiveSettings
 from codekin.org.merge import OrgSearches
 from codekin.paths import path_to_uri, within
-from codekin.server.protocol import EvaluationStatus, FolderStatus, IndexStateName, IndexStatusResult
 from codekin.settings import ENCODER_KEYS, Settings, keys
 from codekin.watch import Debouncer, TreeWatcher, is_noise
 from codekin.workspace import Workspace
@@ -26,6 +27,49 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 MAX_ERRORS = 20
+IndexStateName = Literal["indexing", "ready", "error"]
+
+
+@attrs.frozen
+class EvaluationStatus:
+    """The latest ``codekin eval`` run on a folder's index and the drift warnings it gives."""
+
+    model: str
+    k: int
+    mrr: float
+    best_mrr: float  # the best comparable run
+    queries: int
+    dataset: str
+    time: float
+    warnings: list[str]  # as `codekin status` shows them
+
+
+@attrs.frozen
+class FolderStatus:
+    uri: str
+    state: IndexStateName
+    files: int
+    chunks: int
+    last_updated: float | None
+    errors: list[str]
+    partial: bool
+    evaluation: EvaluationStatus | None
+
+
+@attrs.frozen
+class IndexStatus:
+    """Where every folder's index stands (``codekin/indexStatus``, in server/wire.py's spelling)."""
+
+    state: IndexStateName
+    files: int
+    chunks: int
+    model: str
+    last_updated: float | None
+    errors: list[str]
+    partial: bool
+    watcher: str
+    folders: list[FolderStatus]
+    drift: list[str]  # every folder's evaluation warnings
 
 
 class FolderIndex:
@@ -91,16 +135,16 @@ class FolderIndex:
         return st.st_mtime_ns, st.st_size
 
     def status(self) -> FolderStatus:
-        return {
-            "uri": self.uri,
-            "state": self.state,
-            "files": self.files,
-            "chunks": self.chunks,
-            "lastUpdated": self.last_updated,
-            "errors": list(self.errors),
-            "partial": self.partial,
-            "evaluation": self.evaluation,
-        }
+        return FolderStatus(
+            self.uri,
+            self.state,
+            self.files,
+            self.chunks,
+            self.last_updated,
+            list(self.errors),
+            self.partial,
+            self.evaluation,
+        )
 
 
 def _evaluation(found: dict[str, Any] | None) -> EvaluationStatus | None:
@@ -108,16 +152,16 @@ def _evaluation(found: dict[str, Any] | None) -> EvaluationStatus | None:
     if found is None:
         return None
     latest = found["latest"]
-    return {
-        "model": latest["model"],
-        "k": latest["k"],
-        "mrr": latest["mrr"],
-        "bestMrr": found["best_mrr"],
-        "queries": latest["queries"],
-        "dataset": latest["dataset"],
-        "time": latest["time"],
-        "warnings": list(found["warnings"]),
-    }
+    return EvaluationStatus(
+        model=latest["model"],
+        k=latest["k"],
+        mrr=latest["mrr"],
+        best_mrr=found["best_mrr"],
+        queries=latest["queries"],
+        dataset=latest["dataset"],
+        time=latest["time"],
+        warnings=list(found["warnings"]),
+    )
 
 
 class ServerState:
@@ -167,30 +211,30 @@ class ServerState:
     def index_dirs(self) -> list[Path]:
         return [f.workspace.index_dir for f in self.folders.values() if f.workspace is not None]
 
-    def status(self) -> IndexStatusResult:
+    def status(self) -> IndexStatus:
         folders = list(self.folders.values())
         states = {f.state for f in folders}
         state: IndexStateName = (
             "error" if "error" in states else "indexing" if "indexing" in states else "ready"
         )
         updated = [f.last_updated for f in folders if f.last_updated is not None]
-        return {
-            "state": state,
-            "files": sum(f.files for f in folders),
-            "chunks": sum(f.chunks for f in folders),
-            "model": ", ".join(dict.fromkeys(f.settings.model for f in folders)),
-            "lastUpdated": max(updated) if updated else None,
-            "errors": [e for f in folders for e in f.errors],
-            "partial": any(f.partial for f in folders),
-            "watcher": self.watcher,
-            "folders": [f.status() for f in folders],
-            "drift": [
+        return IndexStatus(
+            state=state,
+            files=sum(f.files for f in folders),
+            chunks=sum(f.chunks for f in folders),
+            model=", ".join(dict.fromkeys(f.settings.model for f in folders)),
+            last_updated=max(updated) if updated else None,
+            errors=[e for f in folders for e in f.errors],
+            partial=any(f.partial for f in folders),
+            watcher=self.watcher,
+            folders=[f.status() for f in folders],
+            drift=[
                 w if len(folders) == 1 else f"{f.root.name}: {w}"
                 for f in folders
                 if f.evaluation
-                for w in f.evaluation["warnings"]
+                for w in f.evaluation.warnings
             ],
-        }
+        )
 
     def refresh_evaluations(self) -> None:
         """Re-read the status of folders that `codekin eval` evaluated since (another process)."""

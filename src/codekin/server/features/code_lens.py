@@ -10,9 +10,10 @@ from lsprotocol import types
 from codekin.index.search import to_hit
 from codekin.paths import path_to_uri, rel_path, uri_to_path
 from codekin.server.core import CodekinServer
-from codekin.server.protocol import CMD_OPEN_SIMILAR, hit_range, to_lsp_range
+from codekin.server.positions import hit_range
 from codekin.server.state import FolderIndex
 from codekin.server.text import Lines
+from codekin.server.wire import CMD_OPEN_SIMILAR, OpenSimilarArgs
 
 LENS_KINDS = ("function", "method")
 MAX_MATCHES = 10
@@ -52,17 +53,12 @@ def lenses(ls: CodekinServer, folder: FolderIndex, path: Path) -> list[types.Cod
             continue
         if not matches:
             continue
-        own = to_lsp_range(hit_range(to_hit(cid, chunk, 1.0), encoding, lines))
+        own = hit_range(to_hit(cid, chunk, 1.0), encoding, lines)
         locations = [
-            {"uri": path_to_uri(folder.root / h.path), "range": hit_range(h, encoding, lines)}
-            for h in matches
+            types.Location(path_to_uri(folder.root / h.path), hit_range(h, encoding, lines)) for h in matches
         ]
         title = f"{len(matches)} similar"
-        argument = {
-            "uri": path_to_uri(path),
-            "position": {"line": own.start.line, "character": own.start.character},
-            "locations": locations,
-        }
+        argument = OpenSimilarArgs(locations, path_to_uri(path), own.start)
         out.append(
             types.CodeLens(
                 range=types.Range(start=own.start, end=own.start),

@@ -11,14 +11,14 @@ from lsprotocol import types
 
 from codekin.server.core import CodekinServer
 from codekin.server.features.indexing import index_folder
-from codekin.server.protocol import (
+from codekin.server.state import IndexStatus
+from codekin.server.wire import (
     CMD_CLEAR_INDEX,
     CMD_OPEN_SIMILAR,
     CMD_REINDEX,
-    IndexStatusResult,
-    as_bool,
-    as_mapping,
-    invalid,
+    OpenSimilarArgs,
+    ReindexOptions,
+    parse,
 )
 
 log = logging.getLogger(__name__)
@@ -26,31 +26,28 @@ log = logging.getLogger(__name__)
 
 def register(server: CodekinServer) -> None:
     @server.command(CMD_REINDEX)
-    async def reindex(ls: CodekinServer, *args: Any) -> IndexStatusResult:
-        options = as_mapping(args[0], CMD_REINDEX) if args and args[0] is not None else {}
-        full = as_bool(options, "full", CMD_REINDEX)
+    async def reindex(ls: CodekinServer, *args: Any) -> IndexStatus:
+        given = args[0] if args and args[0] is not None else {}
+        options = parse(ls.protocol._converter, given, ReindexOptions, CMD_REINDEX)
         folders = [f for f in ls.state.folders.values() if f.root.is_dir()]
-        await asyncio.gather(*(index_folder(ls, f, full=full) for f in folders))
+        await asyncio.gather(*(index_folder(ls, f, full=options.full) for f in folders))
         return ls.state.status()
 
     @server.command(CMD_CLEAR_INDEX)
-    async def clear_index(ls: CodekinServer, *args: Any) -> IndexStatusResult:
+    async def clear_index(ls: CodekinServer, *args: Any) -> IndexStatus:
         for folder in list(ls.state.folders.values()):
             await asyncio.wrap_future(ls.state.write(ls.state.clear, folder))
         return ls.state.status()
 
     @server.command(CMD_OPEN_SIMILAR)
-    async def open_similar(ls: CodekinServer, *args: Any) -> list[Any]:
-        options = as_mapping(args[0], CMD_OPEN_SIMILAR) if args else {}
-        locations = options.get("locations")
-        if not isinstance(locations, list):
-            raise invalid(f"{CMD_OPEN_SIMILAR}: expected [{{uri, position, locations}}]")
+    async def open_similar(ls: CodekinServer, *args: Any) -> list[types.Location]:
+        given = args[0] if args else None
+        locations = parse(ls.protocol._converter, given, OpenSimilarArgs, CMD_OPEN_SIMILAR).locations
         if locations and ls.client_supports("window.show_document.support"):
-            first = as_mapping(locations[0], CMD_OPEN_SIMILAR)
-            selection = ls.protocol._converter.structure(first.get("range"), types.Range)
+            first = locations[0]
             try:
                 await ls.window_show_document_async(
-                    types.ShowDocumentParams(uri=str(first.get("uri")), take_focus=True, selection=selection)
+                    types.ShowDocumentParams(uri=first.uri, take_focus=True, selection=first.range)
                 )
             except Exception as exc:
                 log.warning("window/showDocument failed: %s", exc)

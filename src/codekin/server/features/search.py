@@ -4,7 +4,9 @@ run on the reader pool; results over a partial index say so."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+
+import attrs
+from pygls.exceptions import JsonRpcInvalidParams
 
 from codekin.context import ContextPiece, build_context
 from codekin.hit import Coverage, Hit
@@ -12,7 +14,10 @@ from codekin.index.search import Filters
 from codekin.org.merge import org_uri
 from codekin.paths import path_to_uri, uri_to_path
 from codekin.server.core import CodekinServer
-from codekin.server.protocol import (
+from codekin.server.positions import hit_range
+from codekin.server.state import FolderIndex
+from codekin.server.text import Lines, document_text
+from codekin.server.wire import (
     CONTEXT,
     SEARCH,
     SIMILAR,
@@ -23,40 +28,30 @@ from codekin.server.protocol import (
     SearchParams,
     SearchResult,
     SimilarParams,
-    hit_range,
-    invalid,
-    parse_context,
-    parse_search,
-    parse_similar,
     search_item,
 )
-from codekin.server.state import FolderIndex
-from codekin.server.text import Lines, document_text
 
 Found = list[tuple[FolderIndex | None, Hit]]  # None: a hit of the shared org index (org_store)
 
 
 def register(server: CodekinServer) -> None:
     @server.feature(SEARCH)
-    async def search(ls: CodekinServer, params: Any) -> SearchResult:
-        p = parse_search(params)
+    async def search(ls: CodekinServer, p: SearchParams) -> SearchResult:
         partial = ls.state.partial
         items, coverage = await ls.in_reader(lambda: answer(ls, *search_folders(ls, p)))
         return result(items, partial, coverage)
 
     @server.feature(SIMILAR)
-    async def similar(ls: CodekinServer, params: Any) -> SearchResult:
-        p = parse_similar(params)
+    async def similar(ls: CodekinServer, p: SimilarParams) -> SearchResult:
         partial = ls.state.partial
         items, coverage = await ls.in_reader(lambda: answer(ls, *_similar(ls, p)))
         return result(items, partial, coverage)
 
     @server.feature(CONTEXT)
-    async def context(ls: CodekinServer, params: Any) -> ContextResult:
-        p = parse_context(params)
+    async def context(ls: CodekinServer, p: ContextParams) -> ContextResult:
         partial = ls.state.partial
         items = await ls.in_reader(_context, ls, p)
-        return {"items": items, "tokens": sum(i["tokens"] for i in items), "partial": partial}
+        return ContextResult(items, sum(i.tokens for i in items), partial)
 
 
 def searchable(ls: CodekinServer) -> list[FolderIndex]:
@@ -69,12 +64,7 @@ def answer(ls: CodekinServer, found: Found, coverage: Coverage) -> tuple[list[Se
 
 def result(items: list[SearchItem], partial: bool, coverage: Coverage) -> SearchResult:
     """Results over a folder still indexing, or with chunks not embedded yet, are partial."""
-    return {
-        "items": items,
-        "partial": partial or coverage.partial,
-        "embedded": coverage.embedded,
-        "total": coverage.total,
-    }
+    return SearchResult(items, partial or coverage.partial, coverage.embedded, coverage.total)
 
 
 def search_folders(ls: CodekinServer, p: SearchParams) -> tuple[Found, Coverage]:
@@ -123,8 +113,10 @@ def to_items(ls: CodekinServer, found: Found) -> list[SearchItem]:
     out = []
     for folder, hit in found:
         if folder is None:  # no local checkout: a codekin-org: URI, columns taken as ASCII
-            item = search_item(hit, Path("/"), encoding, lambda path, row: None)
-            item["uri"] = org_uri(getattr(hit, "repo", ""), hit.path, getattr(hit, "revision", ""))
+            item = attrs.evolve(
+                search_item(hit, Path("/"), encoding, lambda path, row: None),
+                uri=org_uri(getattr(hit, "repo", ""), hit.path, getattr(hit, "revision", "")),
+            )
         else:
             item = search_item(
                 hit, folder.root, encoding, lines.setdefault(folder.root, Lines(ls, folder.root))
@@ -137,13 +129,13 @@ def _document(ls: CodekinServer, uri: str) -> tuple[Path, FolderIndex]:
     path = uri_to_path(uri)
     folder = ls.state.folder_of(path) if path is not None else None
     if path is None or folder is None:
-        raise invalid(f"{uri} is not in a workspace folder")
+        raise JsonRpcInvalidParams(f"{uri} is not in a workspace folder")
     return path, folder
 
 
 def _similar(ls: CodekinServer, p: SimilarParams) -> tuple[Found, Coverage]:
     """Similar code, and the coverage of its folder (only embedded chunks can be found)."""
-    path, folder = _document(ls, p.uri)
+    path, folder = _document(ls, p.text_document.uri)
     ws = folder.workspace
     if ws is None or folder.state == "error":
         return [], Coverage(0, 0)
@@ -175,8 +167,8 @@ def _context(ls: CodekinServer, p: ContextParams) -> list[ContextItem]:
     path: Path | None = None
     line: int | None = None
     folders = searchable(ls)
-    if p.uri is not None and p.position is not None:
-        path, folder = _document(ls, p.uri)
+    if p.text_document is not None and p.position is not None:
+        path, folder = _document(ls, p.text_document.uri)
         line = p.position.line + 1
         if not p.query:
             folders = [folder] if folder in folders else []
@@ -184,18 +176,18 @@ def _context(ls: CodekinServer, p: ContextParams) -> list[ContextItem]:
     built = build_context(workspaces, query=p.query, path=path, line=line, token_budget=p.token_budget)
     encoding = ls.position_encoding
     return [
-        {
-            "uri": path_to_uri(Path(piece.root) / piece.path),
-            "range": hit_range(_as_hit(piece), encoding, Lines(ls, Path(piece.root))),
-            "score": piece.score,
-            "cosine": piece.cosine,
-            "symbol": piece.symbol,
-            "kind": piece.kind,
-            "language": piece.language,
-            "text": piece.text,
-            "tokens": piece.tokens,
-            "reason": piece.reason,
-        }
+        ContextItem(
+            uri=path_to_uri(Path(piece.root) / piece.path),
+            range=hit_range(_as_hit(piece), encoding, Lines(ls, Path(piece.root))),
+            score=piece.score,
+            cosine=piece.cosine,
+            symbol=piece.symbol,
+            kind=piece.kind,
+            language=piece.language,
+            text=piece.text,
+            tokens=piece.tokens,
+            reason=piece.reason,
+        )
         for piece in built.pieces
     ]
 

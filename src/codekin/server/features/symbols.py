@@ -7,9 +7,21 @@ from lsprotocol import types
 from codekin.hit import Hit
 from codekin.server.core import CodekinServer
 from codekin.server.features.search import search_folders, to_items
-from codekin.server.protocol import SYMBOL_KINDS, SearchItem, SearchParams, to_lsp_range
+from codekin.server.wire import SearchItem, SearchParams
 
 LIMIT = 50
+SYMBOL_KINDS: dict[str, types.SymbolKind] = {
+    "function": types.SymbolKind.Function,
+    "method": types.SymbolKind.Method,
+    "class": types.SymbolKind.Class,
+    "interface": types.SymbolKind.Interface,
+    "struct": types.SymbolKind.Struct,
+    "enum": types.SymbolKind.Enum,
+    "trait": types.SymbolKind.Interface,
+    "impl": types.SymbolKind.Class,
+    "module": types.SymbolKind.Module,
+    "window": types.SymbolKind.File,
+}
 
 
 def register(server: CodekinServer) -> None:
@@ -29,13 +41,13 @@ def register(server: CodekinServer) -> None:
         found = await ls.in_reader(run)
         symbols: list[types.WorkspaceSymbol] = []
         for hit, item in found:
-            name = hit.symbol or (item["preview"].splitlines() or [hit.path])[0].strip()[:80]
+            name = hit.symbol or (item.preview.splitlines() or [hit.path])[0].strip()[:80]
             container, _, _ = hit.symbol.rpartition(".")
             symbols.append(
                 types.WorkspaceSymbol(
                     name=name,
                     kind=SYMBOL_KINDS.get(hit.kind, types.SymbolKind.Function),
-                    location=types.Location(uri=item["uri"], range=to_lsp_range(item["range"])),
+                    location=types.Location(uri=item.uri, range=item.range),
                     container_name=container or hit.path,
                     data={"score": hit.score},
                 )

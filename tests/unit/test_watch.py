@@ -1,5 +1,5 @@
-"""Fast checks of the pieces under the server: the debouncer, the watchdog watcher and the one
-place where byte columns become LSP positions (no model, no subprocess)."""
+"""The debouncer, the watchdog tree watcher and the noise filter under the server's file watching
+(no model, no subprocess)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,6 @@ import threading
 import time
 from pathlib import Path
 
-from lsprotocol import types
-
-from codekin.hit import Hit
-from codekin.server.protocol import byte_col_to_units, hit_range, slice_range, units_to_index
 from codekin.watch import Debouncer, TreeWatcher, is_noise
 
 WAIT_S = 30.0
@@ -96,38 +92,3 @@ def test_noise_paths() -> None:
     assert is_noise(repo / "node_modules/x/y.js", repo)
     assert is_noise("/idx/index.sqlite", repo, [Path("/idx")])
     assert not is_noise(repo / "src/main.py", repo, [Path("/idx")])
-
-
-def _hit(text: str, start_line: int, start_col: int) -> Hit:
-    lines = text.count("\n")
-    end_col = len(text.rsplit("\n", 1)[-1].encode()) + (0 if lines else start_col)
-    return Hit(
-        "a.js", start_line, start_line + lines, "f", "function", "javascript", 1.0, text, start_col, end_col
-    )
-
-
-def test_ranges_in_each_encoding() -> None:
-    line = 'var héllo = "🌍"; function f() { return "é"; }'
-    col = len(line[: line.index("function")].encode())
-    hit = _hit(line[line.index("function") :], 3, col)
-    expect = {"utf-8": (21, len(line.encode())), "utf-16": (18, len(line) + 1), "utf-32": (17, len(line))}
-    for encoding, (start, end) in expect.items():
-        r = hit_range(hit, encoding, lambda rel, row: line)
-        assert r["start"] == {"line": 2, "character": start}, encoding
-        assert r["end"] == {"line": 2, "character": end}, encoding
-
-
-def test_multiline_range_end_comes_from_the_chunk_text() -> None:
-    text = "function g() {\n  return '🌍';\n}"
-    r = hit_range(_hit(text, 1, 0), "utf-16", lambda rel, row: None)
-    assert r == {"start": {"line": 0, "character": 0}, "end": {"line": 2, "character": 1}}
-
-
-def test_position_conversions_round_trip() -> None:
-    line = "a🌍b"
-    assert byte_col_to_units(line, 5, "utf-16") == 3
-    assert units_to_index(line, 3, "utf-16") == 2
-    assert units_to_index(line, 5, "utf-8") == 2
-    doc = "x = 1\ny = '🌍' + z\n"
-    rng = types.Range(start=types.Position(line=1, character=4), end=types.Position(line=1, character=8))
-    assert slice_range(doc, rng, "utf-16") == "'🌍'"
