@@ -32,11 +32,11 @@ SLOW_INDEXER = textwrap.dedent(
             return super().embed_documents(texts)
 
     if sys.argv[2] == "slow-chunking":  # the run is killed in its first phase
-        chunk_file = indexer.chunk_file
-        def slow_chunk_file(*args, **kwargs):
+        chunk_source = indexer.chunk_source
+        def slow_chunk_source(*args, **kwargs):
             time.sleep(0.02)
-            return chunk_file(*args, **kwargs)
-        indexer.chunk_file = slow_chunk_file
+            return chunk_source(*args, **kwargs)
+        indexer.chunk_source = slow_chunk_source
     Workspace(sys.argv[1], Settings(), encoder=SlowEncoder()).index(full=sys.argv[2] == "full")
     print("finished")
     """

@@ -38,8 +38,9 @@ class QueryOnnxEncoder:
         first :meth:`embed_documents`, which retries)."""
         with self._loader_lock:
             if self._loader is None and self._documents is None:
-                self._loader = threading.Thread(target=self._load_quietly, name="load torch", daemon=True)
-                self._loader.start()
+                loader = threading.Thread(target=self._load_quietly, name="load torch", daemon=True)
+                loader.start()
+                self._loader = loader  # published started: wait_documents may join it at once
 
     def _load_quietly(self) -> None:
         try:
