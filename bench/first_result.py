@@ -277,13 +277,20 @@ print(json.dumps(out))
 """
 
 
-def latency(args: argparse.Namespace, root: Path) -> None:
-    index_dir = args.work / "index-this"
+def _symbols(index_dir: Path) -> list[str]:
+    """Definition names in the index this tree built in the indexing run (query material)."""
     if not _live_db(index_dir).exists():
         raise SystemExit(f"no index in {index_dir}: run the indexing benchmark first (same --work)")
     con = sqlite3.connect(_live_db(index_dir))
-    symbols = sorted({r[0] for r in con.execute("SELECT symbol FROM chunks WHERE length(symbol) > 4")})
-    con.close()
+    try:
+        return sorted({r[0] for r in con.execute("SELECT symbol FROM chunks WHERE length(symbol) > 4")})
+    finally:
+        con.close()
+
+
+def latency(args: argparse.Namespace, root: Path) -> None:
+    index_dir = args.work / "index-this"
+    symbols = _symbols(index_dir)
     rng = random.Random(11)
     queries = rng.sample(symbols, 60) + SENTENCES[:60]
     rng.shuffle(queries)
@@ -325,12 +332,7 @@ def latency(args: argparse.Namespace, root: Path) -> None:
 
 def cli_search(args: argparse.Namespace, root: Path) -> None:
     index_dir = args.work / "index-this"
-    if not _live_db(index_dir).exists():
-        raise SystemExit(f"no index in {index_dir}: run the indexing benchmark first (same --work)")
-    con = sqlite3.connect(_live_db(index_dir))
-    symbols = sorted({r[0] for r in con.execute("SELECT symbol FROM chunks WHERE length(symbol) > 4")})
-    con.close()
-    queries = random.Random(5).sample(symbols, 4) + SENTENCES[:4]
+    queries = random.Random(5).sample(_symbols(index_dir), 4) + SENTENCES[:4]
     builds = [("before", args.before), ("this", THIS_SRC)] if args.before else [("this", THIS_SRC)]
     seconds: dict[tuple[str, str], list[float]] = {}
     for _ in range(args.rounds):

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.fake_cli import cli_in_process, fake_cli
+from tests.shapes import write_shapes
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "sample_repo"
 
@@ -67,19 +68,7 @@ def test_similar_by_location_and_stdin(repo: Path) -> None:
 
 
 def test_similar_is_cross_language_and_code_only_unless_asked(tmp_path: Path) -> None:
-    root = tmp_path / "shapes"
-    files = {
-        "py/shapes.py": "import math\n\n\ndef circle_area(radius):\n    return math.pi * radius ** 2\n",
-        "js/shapes.js": "function circleArea(radius) {\n  return Math.PI * radius ** 2;\n}\n",
-        "js/strings.js": "function joinWords(words) {\n  return words.join(' ');\n}\n",
-        "go/retry.go": "package retry\n\nfunc Twice(f func() error) error {\n\tif f() != nil {\n"
-        "\t\treturn f()\n\t}\n\treturn nil\n}\n",
-        "README.md": "# Shapes\n\nThe area of a circle: pi times the radius squared.\n",
-        "shapes.toml": "[circle]\narea = 'pi * radius ** 2'\n",
-    }
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
+    root = write_shapes(tmp_path / "shapes")
     assert cli_in_process(root, "index").returncode == 0
 
     def similar(*args: str, stdin: str | None = None) -> list[dict[str, Any]]:

@@ -7,11 +7,15 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import asdict
+from collections.abc import Callable
+from dataclasses import asdict, replace
 from pathlib import Path
+from typing import TypeVar
 
-from codekin.org.qdrant_store import QdrantStore, StoreProblem, api_key
+from codekin.org.qdrant_store import QdrantStore, RepoSummary, StoreProblem, api_key
 from codekin.org.spec import SpecError, StoreSpec, parse_store
+
+T = TypeVar("T")
 
 
 def _open(address: str, key_env: str) -> QdrantStore:
@@ -29,18 +33,27 @@ def _held(store: QdrantStore, spec: StoreSpec) -> None:
         raise StoreProblem(f"{spec.describe()} holds no codekin index (run: codekin org index)")
 
 
-def list_repos(args: argparse.Namespace) -> int:
+def _with_store(args: argparse.Namespace, work: Callable[[QdrantStore], T]) -> T | None:
+    """``work`` on the store ``args`` names, holding a codekin index; None after saying why not."""
     try:
         with _open(args.store, args.api_key_env) as store:
             _held(store, store.spec)
-            repos = [r.__class__(**{**asdict(r), "chunks": store.count(r.name)}) for r in store.repos()]
-            total = store.count()
+            return work(store)
     except StoreProblem as exc:
         print(f"codekin: error: {exc}", file=sys.stderr)
-        return 1
     except Exception as exc:  # the client's network and server errors have many types
         print(f"codekin: error: {args.store}: {type(exc).__name__}: {exc}", file=sys.stderr)
+    return None
+
+
+def list_repos(args: argparse.Namespace) -> int:
+    def read(store: QdrantStore) -> tuple[list[RepoSummary], int]:
+        return [replace(r, chunks=store.count(r.name)) for r in store.repos()], store.count()
+
+    found = _with_store(args, read)
+    if found is None:
         return 1
+    repos, total = found
     if args.json:
         out = {
             "store": parse_store(args.store).describe(),
@@ -62,25 +75,21 @@ def list_repos(args: argparse.Namespace) -> int:
 
 
 def remove_repo(args: argparse.Namespace) -> int:
-    try:
-        with _open(args.store, args.api_key_env) as store:
-            _held(store, store.spec)
-            names = [r.name for r in store.repos()]
-            if args.repo not in names:
-                known = ", ".join(names[:20]) + (f", … ({len(names)} in all)" if len(names) > 20 else "")
-                print(
-                    f"codekin: error: {store.spec.describe()} has no repository {args.repo!r} "
-                    f"(it has: {known or 'none'})",
-                    file=sys.stderr,
-                )
-                return 1
-            removed = store.remove_repo(args.repo)
-            left = store.count()
-    except StoreProblem as exc:
-        print(f"codekin: error: {exc}", file=sys.stderr)
+    def remove(store: QdrantStore) -> tuple[int, int] | None:
+        names = [r.name for r in store.repos()]
+        if args.repo not in names:
+            known = ", ".join(names[:20]) + (f", … ({len(names)} in all)" if len(names) > 20 else "")
+            print(
+                f"codekin: error: {store.spec.describe()} has no repository {args.repo!r} "
+                f"(it has: {known or 'none'})",
+                file=sys.stderr,
+            )
+            return None
+        return store.remove_repo(args.repo), store.count()
+
+    done = _with_store(args, remove)
+    if done is None:
         return 1
-    except Exception as exc:  # the client's network and server errors have many types
-        print(f"codekin: error: {args.store}: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
+    removed, left = done
     print(f"removed {args.repo} from {parse_store(args.store).describe()}: {removed} chunks; {left} left")
     return 0
