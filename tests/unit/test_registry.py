@@ -65,7 +65,13 @@ def test_a_build_gets_the_settings_and_the_registered_weights(tmp_path: Path, st
     settings = Settings(device="cpu", batch_size=4, max_tokens=64, backend="torch")
     encoder = build_encoder("m", settings, registry=registry)
     assert isinstance(encoder, TorchStub) and encoder.model_id == str(weights)
-    assert encoder.kwargs == {"path": str(weights), "device": "cpu", "batch_size": 4, "max_tokens": 64}
+    assert encoder.kwargs == {
+        "path": str(weights),
+        "device": "cpu",
+        "batch_size": 4,
+        "max_tokens": 64,
+        "bf16": False,
+    }
     assert MODELS.entry("mine") is None  # the copy grew, not the product's registry
 
 

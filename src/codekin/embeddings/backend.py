@@ -103,7 +103,9 @@ def _choose(
         log.info("encoder %s: queries on ONNX Runtime, documents on torch (faster here)", model)
         return QueryOnnxEncoder(
             onnx,
-            lambda: HFEncoder(model, path=path, device=device, batch_size=batch_size, max_tokens=max_tokens),
+            lambda: HFEncoder(
+                model, path=path, device=device, batch_size=batch_size, max_tokens=max_tokens, bf16=True
+            ),
         )
     int8 = backend == "onnx-int8"
     return onnx_encoder(model, int8=int8, batch_size=batch_size, max_tokens=max_tokens, path=path)
@@ -130,4 +132,7 @@ def load_encoder(
                 return onnx
         except OnnxUnavailable as exc:
             log.warning("encoder backend %s is unavailable for %s: %s; using torch", backend, model, exc)
-    return HFEncoder(model, path=path, device=device, batch_size=batch_size, max_tokens=max_tokens)
+    # auto may embed documents in bfloat16 where that keeps the vectors; an explicit torch is float32
+    return HFEncoder(
+        model, path=path, device=device, batch_size=batch_size, max_tokens=max_tokens, bf16=backend == "auto"
+    )

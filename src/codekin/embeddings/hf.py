@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 
 from codekin.embeddings.base import Vectors, normalise
+from codekin.embeddings.bf16 import decide as bf16_decide
+from codekin.embeddings.bf16 import supported as bf16_supported
 from codekin.embeddings.registry import model_path
 from codekin.safetext import valid_text
 
@@ -74,7 +76,10 @@ class HFEncoder:
         max_tokens: int = 256,
         query_prefix: str = "",
         document_prefix: str = "",
+        bf16: bool = False,
     ) -> None:
+        """``bf16``: embed document batches in bfloat16 where this CPU computes it natively and
+        the first batch shows it keeps the vectors (codekin.embeddings.bf16)."""
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         import torch
         from transformers import AutoModel, AutoTokenizer
@@ -102,31 +107,41 @@ class HFEncoder:
         self._pooling = pooling_mode(local) if local.is_dir() else "mean"
         self.model_hash = weights_hash(local) if local.is_dir() else model
         self._torch = torch
+        # None: not decided yet (the first document batch decides); False: float32 only
+        self._bf16: bool | None = None if bf16 and bf16_supported(torch, self.device) else False
 
-    def _encode(self, texts: list[str]) -> Vectors:
-        torch = self._torch
+    def _encode(self, texts: list[str], *, documents: bool = False) -> Vectors:
         texts = [valid_text(t) for t in texts]  # the tokenizer raises TypeError on lone surrogates
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         # Length bucketing: sort by length so each batch pads little.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        with torch.inference_mode():
-            for start in range(0, len(order), self.batch_size):
-                idx = order[start : start + self.batch_size]
-                batch = self._tokenizer(
-                    [texts[i] for i in idx],
-                    padding=True,
-                    truncation=True,
-                    max_length=self.max_tokens,
-                    return_tensors="pt",
-                ).to(self.device)
-                hidden = self._model(**batch).last_hidden_state
-                mask = batch["attention_mask"]
-                pooled = hidden[:, 0] if self._pooling == "cls" else mean_pool(hidden, mask)
-                out[idx] = pooled.float().cpu().numpy()
+        for start in range(0, len(order), self.batch_size):
+            idx = order[start : start + self.batch_size]
+            batch = [texts[i] for i in idx]
+            if documents and self._bf16 is None:  # the first document batch decides
+                fp32 = self._batch(batch, bf16=False)
+                self._bf16 = bf16_decide(self.model_id, fp32, self._batch(batch, bf16=True))
+                self.backend = "torch (documents in bfloat16)" if self._bf16 else "torch"
+                out[idx] = fp32
+            else:
+                out[idx] = self._batch(batch, bf16=documents and bool(self._bf16))
         return normalise(out)
 
+    def _batch(self, texts: list[str], *, bf16: bool) -> Vectors:
+        """One batch's pooled (not yet normalised) vectors, in bfloat16 autocast or float32."""
+        torch = self._torch
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            batch = self._tokenizer(
+                texts, padding=True, truncation=True, max_length=self.max_tokens, return_tensors="pt"
+            ).to(self.device)
+            hidden = self._model(**batch).last_hidden_state.float()  # pooled in float32 either way
+            mask = batch["attention_mask"]
+            pooled = hidden[:, 0] if self._pooling == "cls" else mean_pool(hidden, mask)
+            found: Vectors = pooled.cpu().numpy()
+            return found
+
     def embed_documents(self, texts: list[str]) -> Vectors:
-        return self._encode([self.document_prefix + t for t in texts])
+        return self._encode([self.document_prefix + t for t in texts], documents=True)
 
     def embed_queries(self, texts: list[str]) -> Vectors:
         return self._encode([self.query_prefix + t for t in texts])
