@@ -112,7 +112,8 @@ with Workspace(root, Settings(index_dir=index_dir)) as ws:
     real = ws.encoder
     real.embed_documents(texts[:2])  # loads the weights
     before = mem("VmRSS")
-    tokenizer = getattr(real, "_tokenizer", None)
+    inner = real.loaded() if hasattr(real, "loaded") else real  # a deferred encoder's loaded one
+    tokenizer = getattr(inner, "_tokenizer", None)
     tokens = [len(tokenizer(t)["input_ids"]) for t in texts] if callable(tokenizer) else []
     real.embed_documents(texts)
     print(json.dumps({"before": before, "peak": mem("VmHWM"), "min_tokens": min(tokens, default=-1)}))
@@ -199,7 +200,7 @@ def sample_texts(root: Path, n: int, min_chars: int) -> list[str]:
     paths = sorted(root.rglob("*.*"))
     rng = random.Random(SEED)
     out = []
-    for path in rng.sample(paths, n):
+    for path in rng.sample(paths, n) if len(paths) >= n else rng.choices(paths, k=n):
         out.append(path.read_text(encoding="utf-8")[: max(min_chars, 1)])
     return out
 
