@@ -153,10 +153,10 @@ class Row:
     note: str
 
 
-def corpus(name: str, files: int) -> Path:
-    """The corpus of ``files`` files under the cache, written once (a marker says it is whole)."""
-    root = CACHE / name
-    marker = CACHE / f"{name}.done"
+def corpus(cache: Path, name: str, files: int) -> Path:
+    """The corpus of ``files`` files under ``cache``, written once (a marker says it is whole)."""
+    root = cache / name
+    marker = cache / f"{name}.done"
     if not marker.exists() or marker.read_text() != f"{files} {SEED}":
         shutil.rmtree(root, ignore_errors=True)
         generate(root, files, seed=SEED)
@@ -288,13 +288,15 @@ def main() -> int:
     ap.add_argument("--encoder", choices=("random", "real"), default="random")
     ap.add_argument("--files", type=int, default=FILES, help="files of the large corpus")
     ap.add_argument("--reference-files", type=int, default=REFERENCE_FILES, help="files of the slice")
-    ap.add_argument("--work", type=Path, default=CACHE / "work", help="where the indexes are built")
+    ap.add_argument("--cache", type=Path, default=CACHE, help="where the corpora are written")
+    ap.add_argument("--work", type=Path, default=None, help="where the indexes are built (CACHE/work)")
     ap.add_argument("--no-serve", action="store_true", help="indexing only")
     args = ap.parse_args()
+    args.work = args.work or args.cache / "work"
     args.work.mkdir(parents=True, exist_ok=True)
     sizes = [
-        ("10k", corpus("corpus-10k", args.reference_files)),
-        ("100k", corpus("corpus", args.files)),
+        ("10k", corpus(args.cache, "corpus-10k", args.reference_files)),
+        ("100k", corpus(args.cache, "corpus", args.files)),
     ]
     builds = [("before", args.before), ("this", THIS_SRC)] if args.before else [("this", THIS_SRC)]
     long_texts = sample_texts(sizes[1][1], 32, 4000)
