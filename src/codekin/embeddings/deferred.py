@@ -88,9 +88,9 @@ class DeferredEncoder:
         """Wait up to ``timeout`` seconds for a started load; True when finished."""
         return self._done.wait(timeout)
 
-    def loaded(self) -> Encoder:
-        """The real encoder, waiting for the load to finish."""
-        self.start()
+    def loaded(self, *, documents: bool = False) -> Encoder:
+        """The real encoder, waiting for the load to finish (``documents``: see :meth:`start`)."""
+        self.start(documents=documents)
         self._done.wait()
         if self._error is not None:
             raise self._error
@@ -98,7 +98,7 @@ class DeferredEncoder:
         return self._encoder
 
     def embed_documents(self, texts: list[str]) -> Vectors:
-        return self.loaded().embed_documents(texts)
+        return self.loaded(documents=True).embed_documents(texts)
 
     def embed_queries(self, texts: list[str]) -> Vectors:
         return self.loaded().embed_queries(texts)
