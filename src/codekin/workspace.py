@@ -598,7 +598,8 @@ class Workspace:
         if rel is None or not chosen:
             where = f"{path}:{line}" + (f"-{end_line}" if end_line is not None else "") if line else f"{path}"
             raise LookupError(f"no indexed chunk at {where} (is the file indexed?)")
-        query = stored_query(self.code_index, rel, chosen)
+        index = self.code_index  # chunks still waiting for a vector are embedded (same model only)
+        query = stored_query(index, rel, chosen, None if index.mismatch else self.encoder)
         return self._similar(query, k, languages, paths, include_non_code, include_siblings)
 
     def _similar(

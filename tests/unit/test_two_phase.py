@@ -275,3 +275,26 @@ def test_a_database_file_still_being_created_reads_as_no_index_yet(tmp_path: Pat
         ws.search("parse_record_1", lexical=True)
     assert not ws.status().exists
     assert (data / layout.DB_NAME).exists() and not layout.quarantined(data)
+
+
+def test_similar_to_a_chunk_still_waiting_for_its_vector_embeds_it(tmp_path: Path) -> None:
+    """Find-similar from a just-edited function while the embedding phase is under way: the
+    query chunk is embedded on the spot instead of failing with "no stored vectors"."""
+    root = make_repo(tmp_path / "repo", files=12)
+    with Workspace(root, Settings(), encoder=FakeEncoder()) as ws:
+        ws.index()
+    (root / "pkg0" / "mod0.py").write_text("def split_record_fields(line):\n    return line.split(',')\n")
+    writer_encoder = GatedEncoder()
+    writer = Workspace(root, Settings(), encoder=writer_encoder)
+    runner = threading.Thread(target=writer.index)
+    runner.start()
+    try:
+        assert writer_encoder.embedding.wait(WAIT_S)  # committed by keywords, no vector yet
+        reader = Workspace(root, Settings(), encoder=FakeEncoder())
+        hits = reader.similar_to(root / "pkg0" / "mod0.py", 1)
+        assert hits and all(h.path != "pkg0/mod0.py" for h in hits)
+        assert reader.coverage().embedded < reader.coverage().total
+    finally:
+        writer_encoder.release.set()
+        runner.join(WAIT_S)
+        writer.close()

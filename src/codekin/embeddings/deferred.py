@@ -72,12 +72,12 @@ class DeferredEncoder:
                     f"{(self.model_hash, self.dim)}: refusing to mix vectors of two models"
                 )
             self._encoder = encoder
+            if self._documents_wanted:  # started before ``ready``: a wait then sees it loading
+                prefetch(encoder)
         except BaseException as exc:  # re-raised in the thread that needs the encoder
             self._error = exc
         finally:
             self._done.set()
-        if self._encoder is not None and self._documents_wanted:
-            prefetch(self._encoder)
 
     @property
     def ready(self) -> bool:

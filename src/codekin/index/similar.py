@@ -57,10 +57,19 @@ def combine(query: SimilarQuery, candidates: Vectors, best_share: float = BEST_S
     return np.asarray(best_share * best + (1.0 - best_share) * mean, dtype=np.float32)
 
 
-def stored_query(index: CodeIndex, path: str, chosen: Sequence[tuple[int, Chunk]]) -> SimilarQuery:
-    """A query of indexed chunks of ``path``: their stored vectors, no embedding."""
+def stored_query(
+    index: CodeIndex, path: str, chosen: Sequence[tuple[int, Chunk]], encoder: Encoder | None = None
+) -> SimilarQuery:
+    """A query of indexed chunks of ``path``: their stored vectors; chunks still waiting for
+    theirs (an embedding phase under way) are embedded here by ``encoder`` when given."""
     ids, rows = index.stored_vectors([cid for cid, _ in chosen])
     by_id = dict(chosen)
+    have = set(ids)
+    waiting = [(cid, chunk) for cid, chunk in chosen if cid not in have]
+    if waiting and encoder is not None:
+        fresh = encoder.embed_documents([encoder_input(chunk) for _, chunk in waiting])
+        ids = [*ids, *(cid for cid, _ in waiting)]
+        rows = np.vstack([rows, fresh]) if len(rows) else fresh
     if not ids:
         raise LookupError(f"no stored vectors for the chunks of {path} (is the index complete?)")
     own = frozenset(ids)
