@@ -192,7 +192,7 @@ class VectorIndex:
         raw = self._index.save()  # no path: the serialised bytes
         if raw is None:
             raise RuntimeError("usearch returned no data to save")
-        data = bytes(raw)
+        data = memoryview(raw)  # written as it is: a bytes() copy doubled the save's peak memory
         tmp = path.with_name(path.name + ".tmp")
         tmp.write_bytes(data)
         os.replace(tmp, path)
@@ -236,7 +236,7 @@ class VectorIndex:
         return cls(dim, index, int(meta.get("generation", -1)), str(meta.get("store_id", "")))
 
 
-def _digest(data: bytes) -> str:
+def _digest(data: bytes | memoryview) -> str:
     """CRC-32 of the file: catches damage, not tampering, at half blake2b's cost (100k x 384
     vectors, a 92 MB file: 43 ms against 100 ms)."""
     return f"crc32:{zlib.crc32(data):08x}"
