@@ -63,8 +63,7 @@ class LocalStore:
     def dense(self, vector: Vectors, k: int, scope: Scope) -> list[tuple[int, float]]:
         allowed = None
         if scope.languages or scope.exclude_languages:
-            rows = self.index.chunk_paths(scope.languages or None, scope.exclude_languages or None)
-            allowed = [cid for cid, _ in rows]
+            allowed = self.index.catalog().allowed(scope.languages, scope.exclude_languages)
         return self.index.vectors().search(vector, k, allowed)
 
     def lexical(self, query: str, k: int, scope: Scope) -> list[tuple[int, float]]:
