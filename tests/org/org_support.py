@@ -94,3 +94,17 @@ def make_remote(where: Path) -> Path:
     git(work, "commit", "-qam", "two")
     git(where, "clone", "-q", "--bare", str(work), "lib.git")
     return where / "lib.git"
+
+
+def mcp_search(server: Any, args: dict[str, object]) -> str:
+    """The text the MCP ``search`` tool answers ``args`` with (through the SDK's in-memory client)."""
+    import anyio
+    from mcp import Client
+
+    async def ask() -> str:
+        async with Client(server) as client:
+            result = await client.call_tool("search", args)
+            assert not result.is_error, result.content
+            return str(result.content[0].text)  # type: ignore[union-attr]
+
+    return anyio.run(ask)

@@ -17,7 +17,7 @@ from codekin.org.merge import OrgSearches  # noqa: E402
 from codekin.org.qdrant_store import QdrantStore  # noqa: E402
 from codekin.settings import Settings  # noqa: E402
 from codekin.workspace import Workspace  # noqa: E402
-from tests.org.org_support import FAKE_DIM, write_repo  # noqa: E402
+from tests.org.org_support import FAKE_DIM, mcp_search, write_repo  # noqa: E402
 from tests.org.store_support import build_store  # noqa: E402
 
 FRESH = {
@@ -163,25 +163,16 @@ def test_language_server_search_merges_the_shared_store(org: tuple[Path, str]) -
 
 
 def test_mcp_search_merges_the_shared_store(org: tuple[Path, str]) -> None:
-    import anyio
-    from mcp import Client
-
     from codekin.agents.mcp_server import build_server
 
     local, store = org
     app = build_server([local], {"org_store": store}, encoder=FakeEncoder(FAKE_DIM), watch=False)
 
-    async def ask(args: dict[str, object]) -> str:
-        async with Client(app.server) as client:
-            result = await client.call_tool("search", args)
-            assert not result.is_error
-            return result.content[0].text  # type: ignore[union-attr]
-
     try:
-        found = anyio.run(ask, {"query": "discount rule for a price", "k": 10, "snippet": "path"})
+        found = mcp_search(app.server, {"query": "discount rule for a price", "k": 10, "snippet": "path"})
         assert "sample:src/pricing.py:" in found and "billing:src/discount.py:" in found
         assert "stale_discount_rule" not in found
-        only = anyio.run(ask, {"query": "discount rule", "repos": ["billing"], "snippet": "path"})
+        only = mcp_search(app.server, {"query": "discount rule", "repos": ["billing"], "snippet": "path"})
         assert "billing:" in only and "sample:" not in only
     finally:
         app.roots.close()

@@ -18,7 +18,7 @@ from codekin.org.search import StoreSearcher  # noqa: E402
 from codekin.settings import Settings  # noqa: E402
 from codekin.workspace import Workspace  # noqa: E402
 from tests.org.corpus import FILES, QUERIES  # noqa: E402
-from tests.org.org_support import FAKE_DIM, org_index, write_repo  # noqa: E402
+from tests.org.org_support import FAKE_DIM, mcp_search, org_index, write_repo  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -122,23 +122,14 @@ def test_a_store_built_with_another_model_is_refused(
 
 
 def test_mcp_search_answers_from_the_store_with_repositories(built: tuple[Path, str]) -> None:
-    import anyio
-    from mcp import Client
-
     from codekin.agents.mcp_server import build_server
 
     repo, store = built
     app = build_server([repo], {"store": store}, encoder=FakeEncoder(FAKE_DIM), watch=False)
 
-    async def ask(args: dict[str, object]) -> str:
-        async with Client(app.server) as client:
-            result = await client.call_tool("search", args)
-            assert not result.is_error
-            return result.content[0].text  # type: ignore[union-attr]
-
     try:
-        found = anyio.run(ask, {"query": "area of a circle", "k": 2, "snippet": "path"})
+        found = mcp_search(app.server, {"query": "area of a circle", "k": 2, "snippet": "path"})
         assert "1. sample:src/geometry.py:" in found and "Circle.area" in found
-        assert "no results" in anyio.run(ask, {"query": "area of a circle", "repos": ["other"]})
+        assert "no results" in mcp_search(app.server, {"query": "area of a circle", "repos": ["other"]})
     finally:
         app.roots.close()
