@@ -1,11 +1,12 @@
 """bfloat16 document batches on CPUs with native bf16 arithmetic, where they keep the vectors.
 
-On a CPU with AVX512-BF16 or AMX, torch's CPU autocast runs the encoder's matrix products in
-bfloat16 (accumulating in float32): fewer bytes through the memory system and twice the SIMD
-width. Whether the vectors stay what float32 gives is checked on this process's first document
-batch, embedded both ways: only when every vector keeps a cosine of at least ``MIN_COSINE``
-(the bar an fp32 ONNX export must pass to share torch's index identity) does bf16 serve; else
-float32 does, with one log line. Queries always run in float32 (one short text: nothing to gain)."""
+On a CPU with AVX512-BF16 or AMX, a bfloat16 copy of the encoder (codekin.embeddings.hf) runs
+its matrix products on oneDNN's native bf16 kernels (accumulating in float32): fewer bytes
+through the memory system and twice the SIMD width. Whether the vectors stay what float32 gives
+is checked on this process's first document batch, embedded both ways: only when every vector
+keeps a cosine of at least ``MIN_COSINE`` (the bar an fp32 ONNX export must pass to share torch's
+index identity) does bf16 serve; else float32 does, with one log line. Queries always run in
+float32 (one short text: nothing to gain)."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from codekin.embeddings.base import Vectors, normalise
+from codekin.embeddings.base import Vectors, length_batches, normalise
 from codekin.embeddings.hf import pooling_mode
 from codekin.safetext import valid_text
 
@@ -112,9 +112,8 @@ class OnnxEncoder:
     def _encode(self, texts: list[str]) -> Vectors:
         texts = [valid_text(t) for t in texts]
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # as the torch encoder buckets
-        for start in range(0, len(order), self.batch_size):
-            idx = order[start : start + self.batch_size]
+        counts = [sum(e.attention_mask) for e in self._tokenizer.encode_batch(texts)]
+        for idx in length_batches(counts, self.batch_size):
             out[idx] = self._run([texts[i] for i in idx])
         return normalise(out)
 

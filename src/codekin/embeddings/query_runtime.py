@@ -25,13 +25,18 @@ class QueryOnnxEncoder:
         self.model_id = queries.model_id
         self.model_hash = queries.model_hash
         self.dim = queries.dim
-        self.backend = "torch (queries: onnx)"
         self._queries = queries
         self._load_documents = load_documents
         self._documents: Encoder | None = None
         self._lock = threading.Lock()
         self._loader: threading.Thread | None = None
         self._loader_lock = threading.Lock()  # not _lock: a load in progress must not block this
+
+    @property
+    def backend(self) -> str:
+        """The documents' runtime (once loaded: torch may have chosen bfloat16), then the queries'."""
+        documents = getattr(self._documents, "backend", "torch")
+        return f"{documents}; queries: onnx"
 
     def start_documents(self) -> None:
         """Load the document encoder in the background (once; a failure is raised again by the

@@ -29,6 +29,9 @@ from codekin.redact import Redactor
 log = logging.getLogger(__name__)
 
 BATCH_CHUNKS = 128  # chunks embedded and committed together
+# chunks read at a time and sorted by length before their batches: the encoder pads each batch
+# to its longest text, so batches of similar lengths waste less (measured 1.04-1.14x over 128)
+EMBED_WINDOW = 1024
 SAVE_EVERY_S = 30.0  # vector file checkpoint interval during long runs
 MAX_SKIPS_KEPT = 200
 
@@ -266,26 +269,36 @@ class _Run:
 
     def embed_missing(self, after_id: int = -1) -> None:
         """The embedding phase: embed the chunks (with an id above ``after_id``) that have no
-        stored vector, ``BATCH_CHUNKS`` at a time, each batch committed as it is done."""
+        stored vector, read ``EMBED_WINDOW`` at a time and sorted by length, each batch of
+        ``BATCH_CHUNKS`` committed as it is done."""
         self.flush()
         self.stats.lexical_elapsed = self.progress.lexical_elapsed = time.monotonic() - self.started
         embedded, total = self.index.coverage()  # from the loaded vectors: a no-op run skips the scan
         self.progress.to_embed = self.index.count_missing_vectors(after_id) if embedded < total else 0
         self.report("embedding")
         while self.progress.to_embed and not self.cancelled():
-            rows = self.index.missing_vectors(after_id, BATCH_CHUNKS)
+            rows = self.index.missing_vectors(after_id, EMBED_WINDOW)
             if not rows:
                 break
             after_id = rows[-1][0]
-            texts = {key: encoder_input(chunk) for _, chunk, key in rows}
-            vectors = self.ix.encoder.embed_documents(list(texts.values()))
-            gained = self.index.add_vectors(dict(zip(texts, vectors, strict=True)))
-            self.stats.embedded += len(texts)
-            self.progress.embedded += len(gained)
-            self.report()
-            self.index.save_if_due(SAVE_EVERY_S)
+            texts = sorted(
+                {key: encoder_input(chunk) for _, chunk, key in rows}.items(), key=lambda kv: len(kv[1])
+            )
+            for start in range(0, len(texts), BATCH_CHUNKS):
+                if self.cancelled():
+                    break
+                self._embed(dict(texts[start : start + BATCH_CHUNKS]))
         if self.cancelled():
             self.stats.cancelled = True
+
+    def _embed(self, texts: dict[str, str]) -> None:
+        """Embed one batch (embed key -> encoder input) and commit its vectors."""
+        vectors = self.ix.encoder.embed_documents(list(texts.values()))
+        gained = self.index.add_vectors(dict(zip(texts, vectors, strict=True)))
+        self.stats.embedded += len(texts)
+        self.progress.embedded += len(gained)
+        self.report()
+        self.index.save_if_due(SAVE_EVERY_S)
 
     def finish(self) -> IndexStats:
         self.flush()
