@@ -12,8 +12,9 @@ is that process's); the clock starts after the model is loaded and includes walk
   (``auto``, the default, embeds documents in bfloat16 where the CPU has it and the first batch
   keeps the vectors; ``torch`` is float32);
 - ``bm25 only``: the same full index with an encoder that costs nothing (chunk + FTS commit);
-- ``compute limit``: the model's forward FLOPs for the corpus's real (unpadded, truncated)
-  tokens divided by the fp32 matmul rate measured on this machine.
+- ``compute limit`` / ``compute limit bf16``: the model's forward FLOPs for the corpus's real
+  (unpadded, truncated) tokens divided by the fp32 (or bfloat16) matmul rate measured on this
+  machine.
 
     flock /tmp/codekin-heavy.lock python bench/throughput.py [--corpus DIR] [--max-files N]
         [--max-tokens 256] [--batch-size 32] [--rows transformers,codekin-torch,...]
@@ -53,7 +54,9 @@ ROWS = (
     "codekin-onnx-int8",
     "bm25-only",
     "compute-limit",
+    "compute-limit-bf16",
 )
+LIMITS = {"compute-limit": "fp32", "compute-limit-bf16": "bf16"}  # row -> matmul dtype
 REFERENCE = "transformers"
 
 
@@ -188,11 +191,12 @@ def parity_note(backend: str) -> str:
     return f"min cos {p.min_cosine:.4f}, top-10 same {p.top10_same:.2f} ({verdict})"
 
 
-def matmul_gflops(seconds: float = 2.0) -> float:
-    """fp32 matmul rate of this machine (all threads) on encoder-shaped products."""
+def matmul_gflops(dtype: str, seconds: float = 2.0) -> float:
+    """Matmul rate of this machine (all threads) on encoder-shaped products in ``dtype``."""
     import torch
 
-    a, b = torch.randn(4096, 384), torch.randn(384, 1536)
+    kind = torch.bfloat16 if dtype == "bf16" else torch.float32
+    a, b = torch.randn(4096, 384, dtype=kind), torch.randn(384, 1536, dtype=kind)
     flops = 2 * a.shape[0] * a.shape[1] * b.shape[1]
     for _ in range(3):
         a @ b
@@ -203,7 +207,7 @@ def matmul_gflops(seconds: float = 2.0) -> float:
     return n * flops / (time.perf_counter() - start) / 1e9
 
 
-def run_compute_limit(root: str, max_tokens: int, batch_size: int) -> dict[str, Any]:
+def run_compute_limit(root: str, max_tokens: int, dtype: str) -> dict[str, Any]:
     """Seconds the forward pass needs at the measured matmul rate, on the real token counts."""
     from transformers import AutoConfig, AutoTokenizer
 
@@ -217,7 +221,7 @@ def run_compute_limit(root: str, max_tokens: int, batch_size: int) -> dict[str, 
     # per token and layer: Q, K, V, output projections (4 d^2) and the FFN (2 d ff) multiply-adds,
     # plus attention scores and mixing (2 t d for a sequence of t tokens); 2 FLOPs per multiply-add
     flops = sum(layers * 2 * t * (4 * d * d + 2 * d * ff + 2 * t * d) for t in lengths)
-    rate = matmul_gflops()
+    rate = matmul_gflops(dtype)
     return {
         "files": files,
         "chunks": len(texts),
@@ -226,6 +230,7 @@ def run_compute_limit(root: str, max_tokens: int, batch_size: int) -> dict[str, 
         "tokens": sum(lengths),
         "gflop": flops / 1e9,
         "matmul_gflops": rate,
+        "backend": f"{dtype} matmul",
     }
 
 
@@ -234,8 +239,8 @@ def _child(mode: str, root: str, max_tokens: int, batch_size: int) -> None:
         result = run_transformers(root, max_tokens, batch_size)
     elif mode == "sentence-transformers":
         result = run_sentence_transformers(root, max_tokens, batch_size)
-    elif mode == "compute-limit":
-        result = run_compute_limit(root, max_tokens, batch_size)
+    elif mode in LIMITS:
+        result = run_compute_limit(root, max_tokens, LIMITS[mode])
     elif mode == "bm25-only":
         result = run_codekin(root, "none", max_tokens, batch_size)
     else:
@@ -252,8 +257,8 @@ def format_table(results: dict[str, dict[str, Any]]) -> str:
     for mode, r in results.items():
         rate = r["chunks"] / r["seconds"]
         ratio = f"{rate / ref_rate:.2f}x" if ref_rate else "-"
-        rss = "-" if mode == "compute-limit" else f"{r['peak_rss_mb']:.0f}"
-        runtime = r.get("backend", "fp32 matmul" if mode == "compute-limit" else "torch")
+        rss = "-" if mode in LIMITS else f"{r['peak_rss_mb']:.0f}"
+        runtime = r.get("backend", "torch")
         lines.append(
             f"{mode:<24}{runtime:>10}{r['chunks']:>8.0f}{r['load']:>8.1f}{r['seconds']:>9.1f}"
             f"{rate:>10.1f}{ratio:>16}{rss:>13}"
@@ -304,12 +309,13 @@ def main() -> None:
     for mode, r in results.items():
         if r.get("parity"):
             print(f"{mode} parity with torch: {r['parity']}")
-    if "compute-limit" in results:
-        c = results["compute-limit"]
-        print(
-            f"compute limit: {c['tokens']} tokens, {c['gflop']:.0f} GFLOP at {c['matmul_gflops']:.1f} "
-            "GFLOP/s (fp32 matmul measured here)"
-        )
+    for mode, dtype in LIMITS.items():
+        if mode in results:
+            c = results[mode]
+            print(
+                f"{mode}: {c['tokens']} tokens, {c['gflop']:.0f} GFLOP at {c['matmul_gflops']:.1f} "
+                f"GFLOP/s ({dtype} matmul measured here)"
+            )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
 
