@@ -20,6 +20,12 @@ from codekin.safetext import valid_text
 
 log = logging.getLogger(__name__)
 
+# Batches are padded to a multiple of this many tokens. torch's CPU kernels keep state for every
+# input shape they meet: with a batch per exact length, resident memory grew by 200 MB per
+# 1,000 chunks embedded (to 1.96 GB indexing 12,567 chunks); with 8 lengths it stays flat, at
+# the same speed (bench: 3,072 chunks, peak 733 MB against 1,131 MB).
+PAD_TO_MULTIPLE = 32
+
 
 class ModelNotFound(RuntimeError):
     """transformers cannot load the model (no such directory, not in the offline cache)."""
@@ -105,6 +111,8 @@ class HFEncoder:
             ) from exc
         self.max_tokens = min(max_tokens, int(getattr(self._tokenizer, "model_max_length", max_tokens)))
         self.dim = int(self._model.config.hidden_size)
+        # a padded batch must stay within max_tokens (a model's positions may end there)
+        self._pad_multiple = PAD_TO_MULTIPLE if self.max_tokens % PAD_TO_MULTIPLE == 0 else None
         self._pooling = pooling_mode(local) if local.is_dir() else "mean"
         self.model_hash = weights_hash(local) if local.is_dir() else model
         self._torch = torch
@@ -138,7 +146,12 @@ class HFEncoder:
         model = self._bf16_model if bf16 else self._model
         with self._torch.inference_mode():
             batch = self._tokenizer(
-                texts, padding=True, truncation=True, max_length=self.max_tokens, return_tensors="pt"
+                texts,
+                padding=True,
+                pad_to_multiple_of=self._pad_multiple,
+                truncation=True,
+                max_length=self.max_tokens,
+                return_tensors="pt",
             ).to(self.device)
             hidden = model(**batch).last_hidden_state.float()  # pooled in float32 either way
             mask = batch["attention_mask"]
