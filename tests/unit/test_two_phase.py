@@ -298,3 +298,48 @@ def test_similar_to_a_chunk_still_waiting_for_its_vector_embeds_it(tmp_path: Pat
         writer_encoder.release.set()
         runner.join(WAIT_S)
         writer.close()
+
+
+class LexicalFirstEncoder(FakeEncoder):
+    """Encodes a query only once the search's BM25 query has started: a search that encoded
+    before its lexical retrieval (or waited for the vector first) would never get its answer."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lexical_started = threading.Event()
+
+    def embed_queries(self, texts: list[str]) -> Vectors:
+        assert self.lexical_started.wait(WAIT_S), "the query was encoded before the lexical search"
+        return super().embed_queries(texts)
+
+
+def test_a_new_query_is_encoded_while_the_lexical_retrieval_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_repo(tmp_path / "repo")
+    enc = LexicalFirstEncoder()
+    with Workspace(root, Settings(), encoder=enc) as ws:
+        ws.index()
+        index = ws.code_index
+        lexical = index.lexical_search
+
+        def signalling(*args: object, **kwargs: object) -> list[tuple[int, float]]:
+            enc.lexical_started.set()
+            return lexical(*args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(index, "lexical_search", signalling)
+        hits = ws.search("split a csv line", k=5)
+        assert hits and hits[0].cosine > 0  # the dense side took part
+
+
+def test_an_encoder_failure_on_the_query_thread_reaches_the_caller(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "repo")
+
+    class Broken(FakeEncoder):
+        def embed_queries(self, texts: list[str]) -> Vectors:
+            raise RuntimeError("the encoder broke")
+
+    with Workspace(root, Settings(), encoder=Broken()) as ws:
+        ws.index()
+        with pytest.raises(RuntimeError, match="the encoder broke"):
+            ws.search("split a csv line", k=5)

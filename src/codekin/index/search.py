@@ -20,7 +20,7 @@ from codekin.hit import Coverage, FileHit, Hit, Results, non_increasing
 from codekin.index import explain as explanation
 from codekin.index.code_index import CodeIndex
 from codekin.index.lexical import DEFAULT_QUERY, QueryOptions
-from codekin.index.query_cache import QueryVectors
+from codekin.index.query_cache import PendingVector, QueryVectors
 from codekin.index.ranking import (
     DEFAULT_RANKING,
     FILE_RANKING,
@@ -100,15 +100,16 @@ class Searcher:
             self.index.vectors()  # current, so the count comes from them
         return Coverage(*self.index.coverage(), lexical_only=self.encoder is None)
 
-    def _query_vector(self, query: str, coverage: Coverage) -> Vectors | None:
-        """The query's vector; None when there is nothing to compare it with (no encoder, or
+    def _query_vector(self, query: str, coverage: Coverage) -> PendingVector:
+        """The query's vector, encoding (on its own thread when a cache is shared) while the
+        lexical retrieval runs; none when there is nothing to compare it with (no encoder, or
         no chunk embedded yet)."""
-        if self.encoder is None or coverage.embedded == 0:
-            return None
+        encoder = self.encoder
+        if encoder is None or coverage.embedded == 0:
+            return PendingVector()
         if self.queries is not None:
-            return self.queries.embed(self.encoder, query)
-        vector: Vectors = self.encoder.embed_queries([query])[0]
-        return vector
+            return self.queries.start(encoder, query)
+        return PendingVector(lambda: encoder.embed_queries([query])[0])
 
     def search(
         self, query: str, k: int = 10, filters: Filters = Filters(), explain: bool = False
@@ -118,7 +119,8 @@ class Searcher:
         qvec = self._query_vector(query, coverage)
         why: Explanations | None = {} if explain else None
         ranked = self._ranked(query, qvec, k, filters, self.ranking, why=why)
-        return Results(self._hits([cid for cid, _ in ranked], qvec, [s for _, s in ranked], why), coverage)
+        hits = self._hits([cid for cid, _ in ranked], qvec.get(), [s for _, s in ranked], why)
+        return Results(hits, coverage)
 
     def search_files(
         self, query: str, k: int = 10, filters: Filters = Filters(), explain: bool = False
@@ -139,7 +141,7 @@ class Searcher:
         # files come in the order of their best chunk, so its score is the file's (non-increasing)
         shown = [c for _, cs in files for c in cs[:CHUNKS_PER_FILE]]
         order = dict(ranked)
-        hits = {h.chunk_id: h for h in self._hits(shown, qvec, [order[c] for c in shown], why)}
+        hits = {h.chunk_id: h for h in self._hits(shown, qvec.get(), [order[c] for c in shown], why)}
         out: Results[FileHit] = Results(coverage=coverage)
         for path, cids in files:
             best = tuple(hits[c] for c in cids[:CHUNKS_PER_FILE] if c in hits)
@@ -150,7 +152,7 @@ class Searcher:
     def _ranked(
         self,
         query: str,
-        qvec: Vectors | None,
+        qvec: PendingVector,
         k: int,
         filters: Filters,
         ranking: RankConfig | None,
@@ -162,9 +164,8 @@ class Searcher:
         ranking's (:func:`order_scores`); the best ``k``, or (``keep_all``) every candidate of
         the ``k``-deep retrieval. ``why`` receives each returned id's explanation."""
         limit = None if keep_all else k
-        dense = self._dense(qvec, filters, max(CANDIDATES, k)) if qvec is not None else []
-        if not self.hybrid and qvec is not None:
-            kept = dense[:limit]
+        if not self.hybrid and (vector := qvec.get()) is not None:
+            kept = self._dense(vector, filters, max(CANDIDATES, k))[:limit]
             out = list(zip([cid for cid, _ in kept], non_increasing(s for _, s in kept), strict=True))
             if why is not None:
                 source = self._provenance()
@@ -177,6 +178,8 @@ class Searcher:
         if filters.paths or filters.exclude_languages:
             keep = set(self._keep(filters, [cid for cid, _ in lexical]))
             lexical = [(cid, s) for cid, s in lexical if cid in keep]
+        vector = qvec.get()  # encoded while the lexical retrieval ran
+        dense = self._dense(vector, filters, max(CANDIDATES, k)) if vector is not None else []
         if ranking is None:
             fused = rrf_scores([[c for c, _ in dense], [c for c, _ in lexical]])[:limit]
             if why is not None:
