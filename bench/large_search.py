@@ -9,8 +9,9 @@ ranking of the candidates) is the product's. Query encoding is not timed (about 
 ONNX Runtime here, independent of the index size).
 
 For each index: ``Workspace.search`` (k=10) and its two retrievals alone (the BM25 query and
-the dense search) over 40 sentences and 40 identifiers sampled from the index, 3 rounds, p50 /
-p95 in ms, and how many chunks the BM25 query matched (median).
+the dense search; and the BM25 query without function words, ``drop_stopwords``) over 40
+sentences and 40 identifiers sampled from the index, 3 rounds, p50 / p95 in ms, and how many
+chunks the BM25 query matched (median).
 
     flock /tmp/codekin-heavy.lock python bench/large_search.py [--files 4300]
 """
@@ -33,11 +34,12 @@ from codekin import Settings, Workspace
 from codekin.embeddings.base import Vectors
 from codekin.embeddings.fake import FakeEncoder
 from codekin.index.code_index import CodeIndex
-from codekin.index.lexical import fts_query
+from codekin.index.lexical import QueryOptions, fts_query
 
 HERE = Path(__file__).resolve().parent
 CACHE = HERE.parent / ".bench-cache" / "large-search"
 PACKAGES = ("transformers", "sympy")
+FUNCTION_WORDS_DROPPED = QueryOptions(drop_stopwords=True)
 SENTENCES = [
     "load a pretrained model from a checkpoint",
     "convert the tensor to a numpy array",
@@ -127,13 +129,15 @@ def measure(root: Path, rounds: int) -> dict[str, Any]:
         ws.search(queries[0], 10)  # warm
         out[f"{kind} search"] = timed(lambda q: ws.search(q, 10), queries, rounds)
         out[f"{kind} bm25"] = timed(lambda q: index.lexical_search(q, 200), queries, rounds)
+        out[f"{kind} bm25, no stopwords"] = timed(
+            lambda q: index.lexical_search(q, 200, None, FUNCTION_WORDS_DROPPED), queries, rounds
+        )
         vectors = {q: encoder.embed_queries([q])[0] for q in queries}
         out[f"{kind} dense"] = timed(partial(dense, index, vectors), queries, rounds)
+        expressions = [e for e in map(fts_query, queries) if e]  # a one-letter name has none
         matched = [
-            db.execute(
-                "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (fts_query(q),)
-            ).fetchone()[0]
-            for q in queries
+            db.execute("SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (e,)).fetchone()[0]
+            for e in expressions
         ]
         out[f"{kind} matched"] = statistics.median(matched)
     ws.close()
@@ -150,7 +154,7 @@ def main() -> None:
     ref, big = results["reference"], results["large"]
     print(f"chunks: reference {ref['chunks']}, large {big['chunks']} (indexed in {big['built_s']:.0f} s)")
     print(f"{'p50 / p95 ms':<26}{'reference':>16}{'large':>16}{'x (p50)':>9}")
-    for key in [k for k in ref if k.endswith(("search", "bm25", "dense"))]:
+    for key in [k for k in ref if k.endswith(("search", "bm25", "dense", "stopwords"))]:
         (r50, r95), (b50, b95) = ref[key], big[key]
         print(f"{key:<26}{f'{r50:.1f} / {r95:.1f}':>16}{f'{b50:.1f} / {b95:.1f}':>16}{b50 / r50:>8.1f}x")
     for kind in ("sentences", "identifiers"):

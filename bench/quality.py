@@ -40,6 +40,7 @@ from codekin.index.search import Searcher
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_COSQA = REPO.parent / "shared" / "datasets" / "cosqa-dev.json"
 K = 10
+MAX_TOKENS = Settings().max_tokens  # the default truncation (256)
 log = logging.getLogger("bench.quality")
 
 
@@ -145,6 +146,7 @@ def run_dataset(
     cache: Path,
     k: int = K,
     variants: dict[str, Variant] | None = None,
+    max_tokens: int = MAX_TOKENS,
 ) -> list[Row]:
     repo = work / data.name / "repo"
     data.write(repo)
@@ -155,7 +157,16 @@ def run_dataset(
     rows: list[Row] = []
     for n, candidate in enumerate(candidates):
         rows += run_model(
-            data.name, queries, candidate, repo, work / data.name / f"index-{n}", cache, n == 0, k, variants
+            data.name,
+            queries,
+            candidate,
+            repo,
+            work / data.name / f"index-{n}",
+            cache,
+            n == 0,
+            k,
+            variants,
+            max_tokens,
         )
     return rows
 
@@ -170,12 +181,16 @@ def run_model(
     with_bm25: bool,
     k: int = K,
     variants: dict[str, Variant] | None = None,
+    max_tokens: int = MAX_TOKENS,
 ) -> list[Row]:
     """Index ``repo`` once with the candidate's encoder, then rank with bm25 (optionally),
     dense, hybrid and each ranking variant (system ``hybrid:NAME``)."""
     base, _, backend = candidate.partition("@")  # codekin@onnx-int8: the encoder on that runtime
     model, name = resolve(base, cache), short_name(base) + (f"@{backend}" if backend else "")
-    settings = Settings(model=model, backend=backend or "auto", hybrid=False, index_dir=str(index_dir))
+    name += f"/{max_tokens}t" if max_tokens != MAX_TOKENS else ""
+    settings = Settings(
+        model=model, backend=backend or "auto", hybrid=False, index_dir=str(index_dir), max_tokens=max_tokens
+    )
     t0 = time.perf_counter()
     dense_ws = Workspace(
         repo, settings, encoder=unchecked_onnx(settings) if backend.startswith("onnx") else None
@@ -301,6 +316,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--datasets", default="cosqa,stdlib", help="comma-separated: cosqa, stdlib")
     p.add_argument("--quick", action="store_true", help="small samples for a smoke test")
+    p.add_argument("--max-tokens", type=int, default=MAX_TOKENS, help="encoder truncation (the setting)")
     p.add_argument("--cosqa", type=Path, default=DEFAULT_COSQA, help="path of cosqa-dev.json")
     p.add_argument("--cosqa-queries", type=int, default=0, help="sample this many CoSQA queries (0 = all)")
     p.add_argument("--stdlib-root", type=Path, default=None, help="standard library directory")
@@ -347,7 +363,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name in (d.strip() for d in args.datasets.split(",") if d.strip()):
             data = load(name, args)
             log.info("%s: %d files, %d queries", name, len(data.files), len(data.queries))
-            rows += run_dataset(data, candidates, Path(tmp), args.cache_dir, variants=variants)
+            rows += run_dataset(
+                data, candidates, Path(tmp), args.cache_dir, variants=variants, max_tokens=args.max_tokens
+            )
             facts[name] = {"files": len(data.files), "notes": data.notes}
     wall = time.perf_counter() - started
     print(format_table(rows))

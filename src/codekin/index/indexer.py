@@ -30,7 +30,8 @@ log = logging.getLogger(__name__)
 
 BATCH_CHUNKS = 128  # chunks embedded and committed together
 # chunks read at a time and sorted by length before their batches: the encoder pads each batch
-# to its longest text, so batches of similar lengths waste less (measured 1.04-1.14x over 128)
+# to its longest text, so batches of similar lengths waste less (on 1,344 chunks of real code,
+# padding went from 18% of the real tokens with 128-chunk windows to 8%)
 EMBED_WINDOW = 1024
 SAVE_EVERY_S = 30.0  # vector file checkpoint interval during long runs
 MAX_SKIPS_KEPT = 200
