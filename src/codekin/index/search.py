@@ -118,7 +118,8 @@ class Searcher:
         coverage = self.coverage()
         qvec = self._query_vector(query, coverage)
         why: Explanations | None = {} if explain else None
-        ranked = self._ranked(query, qvec, k, filters, self.ranking, why=why)
+        options = self.query_options.for_index(coverage.total)
+        ranked = self._ranked(query, qvec, options, k, filters, self.ranking, why=why)
         hits = self._hits([cid for cid, _ in ranked], qvec.get(), [s for _, s in ranked], why)
         return Results(hits, coverage)
 
@@ -131,7 +132,8 @@ class Searcher:
         # every ranked candidate, not a page of chunks: a few big files can fill 100 chunks
         depth = max(CANDIDATES, k * CHUNKS_PER_FILE)
         why: Explanations | None = {} if explain else None
-        ranked = self._ranked(query, qvec, depth, filters, self.file_ranking, keep_all=True, why=why)
+        options = self.query_options.for_index(coverage.total)
+        ranked = self._ranked(query, qvec, options, depth, filters, self.file_ranking, keep_all=True, why=why)
         chunks = self.index.chunks([cid for cid, _ in ranked])
         per_file: dict[str, list[int]] = {}
         for cid, _ in ranked:
@@ -153,6 +155,7 @@ class Searcher:
         self,
         query: str,
         qvec: PendingVector,
+        options: QueryOptions,
         k: int,
         filters: Filters,
         ranking: RankConfig | None,
@@ -172,9 +175,7 @@ class Searcher:
                 for r, ((cid, cos), (_, s)) in enumerate(zip(kept, out, strict=True)):
                     why[cid] = explanation.dense_only(cos, r, s, source)
             return out
-        lexical = self.index.lexical_search(
-            query, max(CANDIDATES, k) * 2, filters.languages, self.query_options
-        )
+        lexical = self.index.lexical_search(query, max(CANDIDATES, k) * 2, filters.languages, options)
         if filters.paths or filters.exclude_languages:
             keep = set(self._keep(filters, [cid for cid, _ in lexical]))
             lexical = [(cid, s) for cid, s in lexical if cid in keep]
@@ -191,7 +192,7 @@ class Searcher:
             return fused
         candidates = self._candidates(dense, lexical)
         if ranking.use_file_lexical:
-            self._add_file_lexical(query, candidates, filters)
+            self._add_file_lexical(query, candidates, filters, options)
         ranked = rank(query, candidates, ranking)
         out = list(zip([c.chunk_id for c in ranked], order_scores(ranked), strict=True))[:limit]
         if why is not None:
@@ -228,8 +229,10 @@ class Searcher:
         set_ranks(out, dense, lexical)
         return list(out.values())
 
-    def _add_file_lexical(self, query: str, candidates: list[Candidate], filters: Filters) -> None:
-        files = self.index.file_lexical_search(query, FILE_CANDIDATES, filters.languages, self.query_options)
+    def _add_file_lexical(
+        self, query: str, candidates: list[Candidate], filters: Filters, options: QueryOptions
+    ) -> None:
+        files = self.index.file_lexical_search(query, FILE_CANDIDATES, filters.languages, options)
         if not files or files[0][1] <= 0:
             return
         share = {path: max(score, 0.0) / files[0][1] for path, score in files}
