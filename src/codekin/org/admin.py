@@ -9,23 +9,12 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, replace
-from pathlib import Path
 from typing import TypeVar
 
-from codekin.org.qdrant_store import QdrantStore, RepoSummary, StoreProblem, api_key
-from codekin.org.spec import SpecError, StoreSpec, parse_store
+from codekin.org.qdrant_store import QdrantStore, RepoSummary, StoreProblem, open_existing
+from codekin.org.spec import StoreSpec, parse_store
 
 T = TypeVar("T")
-
-
-def _open(address: str, key_env: str) -> QdrantStore:
-    try:
-        spec = parse_store(address)
-    except SpecError as exc:
-        raise StoreProblem(str(exc)) from None
-    if spec.kind == "local" and not Path(spec.path).is_dir():  # opening would create it
-        raise StoreProblem(f"{spec.describe()}: no such directory")
-    return QdrantStore(spec, key=api_key(key_env))
 
 
 def _held(store: QdrantStore, spec: StoreSpec) -> None:
@@ -36,7 +25,7 @@ def _held(store: QdrantStore, spec: StoreSpec) -> None:
 def _with_store(args: argparse.Namespace, work: Callable[[QdrantStore], T]) -> T | None:
     """``work`` on the store ``args`` names, holding a codekin index; None after saying why not."""
     try:
-        with _open(args.store, args.api_key_env) as store:
+        with open_existing(args.store, args.api_key_env) as store:
             _held(store, store.spec)
             return work(store)
     except StoreProblem as exc:

@@ -12,6 +12,7 @@ import logging
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,7 +22,7 @@ from qdrant_client import models as qm
 from codekin.embeddings.base import Vectors
 from codekin.org.seam import Scope, StoredChunk
 from codekin.org.sparse import query_vector
-from codekin.org.spec import StoreSpec
+from codekin.org.spec import SpecError, StoreSpec, parse_store
 from codekin.parsers.model import Chunk
 
 log = logging.getLogger(__name__)
@@ -106,6 +107,18 @@ def connect(spec: StoreSpec, key: str | None = None) -> QdrantClient:
         except RuntimeError as exc:  # another process holds local mode's lock
             raise StoreProblem(f"cannot open {spec.describe()}: {exc}") from None
     return QdrantClient(host=spec.host, port=spec.port, https=spec.https, api_key=key)
+
+
+def open_existing(address: str, key_env: str) -> QdrantStore:
+    """The store at ``address``, which must exist already (opening a local one would create it);
+    a server's API key comes from the environment variable ``key_env``."""
+    try:
+        spec = parse_store(address)
+    except SpecError as exc:
+        raise StoreProblem(str(exc)) from None
+    if spec.kind == "local" and not Path(spec.path).is_dir():
+        raise StoreProblem(f"{spec.describe()}: no such directory (run: codekin org index)")
+    return QdrantStore(spec, key=api_key(key_env))
 
 
 class QdrantStore:

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 from codekin.embeddings.base import Encoder
 from codekin.index.search import Filters
-from codekin.org.qdrant_store import QdrantStore, StoreProblem, api_key
+from codekin.org.qdrant_store import StoreProblem, open_existing
 from codekin.org.search import OrgHit, StoreSearcher
-from codekin.org.spec import SpecError, parse_store
 
 NAMES_TTL = 60.0  # seconds the list of the store's repositories is reused
 
@@ -25,13 +23,8 @@ class SharedIndex:
         key_env: str = "QDRANT_API_KEY",
     ) -> None:
         """``key_env``: the environment variable holding a Qdrant server's API key."""
-        try:
-            spec = parse_store(address)
-        except SpecError as exc:
-            raise StoreProblem(str(exc)) from None
-        if spec.kind == "local" and not Path(spec.path).is_dir():  # opening would create it
-            raise StoreProblem(f"{spec.describe()}: no such directory (run: codekin org index)")
-        self.store = QdrantStore(spec, key=api_key(key_env))
+        self.store = open_existing(address, key_env)
+        spec = self.store.spec
         self._names: tuple[float, list[str]] | None = None
         try:
             manifest = self.store.manifest()
