@@ -5,16 +5,13 @@ reads. Nothing leaves the machine."""
 
 from __future__ import annotations
 
-import json
-import logging
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from codekin.evaluation import records
 from codekin.evaluation.dataset import EvalQuery, Target
-
-log = logging.getLogger(__name__)
 
 FEEDBACK_NAME = "feedback.jsonl"
 MAX_QUERY_CHARS = 1000  # longer "queries" are pasted code, not a question worth keeping
@@ -41,33 +38,12 @@ def append(index_dir: Path, opened: Opened) -> None:
     """Add ``opened`` to the log (stamped now when it has no time)."""
     if not opened.time:
         opened = Opened(**{**asdict(opened), "time": round(time.time(), 3)})
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / FEEDBACK_NAME, "a", encoding="utf-8") as fh:
-        fh.write(json.dumps(asdict(opened), ensure_ascii=False) + "\n")
+    records.append(index_dir / FEEDBACK_NAME, opened)
 
 
 def read(index_dir: Path) -> list[Opened]:
     """The logged results, oldest first; unreadable lines are skipped with one log line."""
-    path = index_dir / FEEDBACK_NAME
-    try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return []
-    names = {f.name for f in fields(Opened)}
-    out: list[Opened] = []
-    bad = 0
-    for line in lines:
-        try:
-            data = json.loads(line)
-            opened = Opened(**{k: v for k, v in data.items() if k in names})
-            if not _valid(opened):
-                raise ValueError(line)
-            out.append(opened)
-        except (ValueError, TypeError, AttributeError):
-            bad += 1
-    if bad:
-        log.info("%s: %d unreadable lines skipped", path, bad)
-    return out
+    return records.read(index_dir / FEEDBACK_NAME, Opened, _valid)
 
 
 def _valid(o: Opened) -> bool:

@@ -4,15 +4,12 @@ query set, and how much of the code changed since the last evaluation."""
 
 from __future__ import annotations
 
-import json
-import logging
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
+from codekin.evaluation import records
 from codekin.evaluation.runner import EvalReport
-
-log = logging.getLogger(__name__)
 
 HISTORY_NAME = "eval-history.jsonl"
 DRIFT_MARGIN = 0.03  # MRR below the best run on the same query set that is worth a warning
@@ -53,30 +50,12 @@ class EvalRecord:
 
 
 def append(index_dir: Path, record: EvalRecord) -> None:
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / HISTORY_NAME, "a", encoding="utf-8") as fh:
-        fh.write(json.dumps(asdict(record)) + "\n")
+    records.append(index_dir / HISTORY_NAME, record)
 
 
 def read(index_dir: Path) -> list[EvalRecord]:
     """The recorded runs, oldest first; unreadable lines are skipped with one log line."""
-    path = index_dir / HISTORY_NAME
-    try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return []
-    names = {f.name for f in fields(EvalRecord)}
-    out: list[EvalRecord] = []
-    bad = 0
-    for line in lines:
-        try:
-            data = json.loads(line)
-            out.append(EvalRecord(**{k: v for k, v in data.items() if k in names}))
-        except (ValueError, TypeError):
-            bad += 1
-    if bad:
-        log.info("%s: %d unreadable lines skipped", path, bad)
-    return out
+    return records.read(index_dir / HISTORY_NAME, EvalRecord)
 
 
 @dataclass(frozen=True)
